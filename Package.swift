@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Targets are added when their first real code lands; see ../shared/DESIGN.md for the map.
+let package = Package(
+    name: "swiftlet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swiftlet", targets: ["swiftlet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // The one place the version lives: `swiftlet version`, the CRI runtime version and the kubelet version string.
+        .target(name: "SwiftletVersion"),
+
+        // Debian's C libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(
+            name: "CCap", pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(
+            name: "CNetlink", pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+
+        // The few things Swift must not do itself, in C: namespace entry now; the container init later.
+        .target(name: "CLinux"),
+
+        .executableTarget(
+            name: "swiftlet",
+            dependencies: [
+                "SwiftletVersion",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Shared by every test suite: namespaces, temporary roots, processes, gating, test images.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/TestSupport"),
+
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CSeccomp", "CCap", "CNetlink", "TestSupport"]),
+        .testTarget(
+            name: "TestSupportTests",
+            dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "SwiftletCommandTests",
+            dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
+        .testTarget(
+            name: "TestImageTests",
+            dependencies: ["TestSupport"]),
+    ]
+)

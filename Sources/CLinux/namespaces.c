@@ -1,0 +1,19 @@
+#define _GNU_SOURCE
+#include <sched.h>
+#include "namespaces.h"
+
+const int swiftlet_ns_net = CLONE_NEWNET;
+const int swiftlet_ns_mount = CLONE_NEWNS;
+const int swiftlet_ns_uts = CLONE_NEWUTS;
+const int swiftlet_ns_ipc = CLONE_NEWIPC;
+const int swiftlet_ns_pid = CLONE_NEWPID;
+const int swiftlet_ns_user = CLONE_NEWUSER;
+const int swiftlet_ns_cgroup = CLONE_NEWCGROUP;
+
+int swiftlet_setns(int fd, int nstype) {
+    return setns(fd, nstype);
+}
+
+int swiftlet_unshare(int flags) {
+    return unshare(flags);
+}

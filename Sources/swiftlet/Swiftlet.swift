@@ -1,0 +1,14 @@
+import ArgumentParser
+import SwiftletVersion
+
+/// The `swiftlet` command. Thin by design: parsing and wiring only; every subcommand
+/// hands its work to a library target.
+@main
+struct Swiftlet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "A Kubernetes worker node: kubelet, CRI runtime, CNI bridge and service proxy in one binary.",
+        version: SwiftletVersion.semver,
+        subcommands: [VersionCommand.self]
+    )
+}
