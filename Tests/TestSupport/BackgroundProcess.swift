@@ -1,0 +1,139 @@
+import Foundation
+import Subprocess
+import SystemPackage
+import Synchronization
+
+/// A program a test started and keeps running (a server, a daemon) while it does other work.
+///
+/// Output goes to two files in a private folder, readable at any time. The test stops it by
+/// its PID with `kill()` (safe in `defer`) or `stop(timeout:)`; it never signals anything
+/// it did not start, and never signals after the process has been reaped.
+public final class BackgroundProcess: Sendable {
+    public let pid: pid_t
+    public let commandLine: String
+    let outputFolder: String
+    let state: SharedState
+    let completion: Task<TerminationStatus, any Error>
+
+    /// What the waiting task and the test share: the live execution (only while not yet reaped)
+    /// and the exit status.
+    final class SharedState: Sendable {
+        struct Fields: Sendable {
+            var execution: Execution<NoInput, FileDescriptorOutput, FileDescriptorOutput>?
+            var status: TerminationStatus?
+        }
+        let fields = Mutex(Fields())
+        func withLock<R>(_ body: (inout Fields) -> R) -> R { fields.withLock { body(&$0) } }
+    }
+
+    private init(
+        pid: pid_t, commandLine: String, outputFolder: String, state: SharedState,
+        completion: Task<TerminationStatus, any Error>
+    ) {
+        self.pid = pid
+        self.commandLine = commandLine
+        self.outputFolder = outputFolder
+        self.state = state
+        self.completion = completion
+    }
+
+    /// Starts `program` and returns once it is running (its PID is known).
+    public static func start(
+        _ program: String,
+        _ arguments: [String] = [],
+        environment: [String: String] = [:],
+        workingDirectory: String? = nil
+    ) async throws -> BackgroundProcess {
+        let commandLine = ([program] + arguments).joined(separator: " ")
+        let executable = Executables.find(program).map { Executable.path(FilePath($0)) } ?? .name(program)
+        let folder = try TestRun.current.makeScratchFolder("process")
+        let stdout = try FileDescriptor.open(
+            FilePath(folder + "/stdout"), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        let stderr = try FileDescriptor.open(
+            FilePath(folder + "/stderr"), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        let environmentUpdates = updates
+
+        let state = SharedState()
+        let (started, startedContinuation) = AsyncStream.makeStream(of: Result<pid_t, any Error>.self)
+        let completion = Task<TerminationStatus, any Error> {
+            do {
+                let result = try await Subprocess.run(
+                    executable,
+                    arguments: Arguments(arguments),
+                    environment: .inherit.updating(environmentUpdates),
+                    workingDirectory: workingDirectory.map { FilePath($0) },
+                    input: .none,
+                    output: .fileDescriptor(stdout, closeAfterSpawningProcess: true),
+                    error: .fileDescriptor(stderr, closeAfterSpawningProcess: true)
+                ) { execution in
+                    state.withLock { $0.execution = execution }
+                    startedContinuation.yield(.success(execution.processIdentifier.value))
+                    startedContinuation.finish()
+                }
+                // Reaped: from here on the PID may belong to someone else.
+                state.withLock {
+                    $0.execution = nil
+                    $0.status = result.terminationStatus
+                }
+                return result.terminationStatus
+            } catch {
+                startedContinuation.yield(.failure(error))
+                startedContinuation.finish()
+                throw error
+            }
+        }
+        var iterator = started.makeAsyncIterator()
+        guard let outcome = await iterator.next() else {
+            throw CommandFailed(result: CommandResult(
+                commandLine: commandLine, terminationStatus: .exited(127), standardOutput: "", standardError: "did not start"))
+        }
+        return BackgroundProcess(
+            pid: try outcome.get(), commandLine: commandLine, outputFolder: folder, state: state, completion: completion)
+    }
+
+    /// The exit status once the process has ended and been reaped, else nil.
+    public var terminationStatus: TerminationStatus? { state.withLock { $0.status } }
+    public var isRunning: Bool { state.withLock { $0.execution != nil } }
+
+    /// Sends a signal (SIGKILL by default) if the process is still ours to signal.
+    public func kill(_ signal: Subprocess.Signal = .kill) {
+        state.withLock { state in
+            try? state.execution?.send(signal: signal)
+        }
+    }
+
+    /// Waits for the process to end on its own; throws `CommandTimedOut` (and leaves it running) if it does not.
+    @discardableResult
+    public func wait(timeout: Duration) async throws -> TerminationStatus {
+        try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
+            group.addTask { try await self.completion.value }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let status = first else {
+                throw CommandTimedOut(commandLine: self.commandLine, timeout: timeout)
+            }
+            return status
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it is still running after `timeout`; returns once reaped.
+    @discardableResult
+    public func stop(timeout: Duration = .seconds(5)) async throws -> TerminationStatus {
+        kill(.terminate)
+        if let status = try? await wait(timeout: timeout) { return status }
+        kill(.kill)
+        return try await completion.value
+    }
+
+    public var standardOutput: String { read("stdout") }
+    public var standardError: String { read("stderr") }
+
+    private func read(_ name: String) -> String {
+        (try? String(contentsOfFile: outputFolder + "/" + name, encoding: .utf8)) ?? ""
+    }
+}

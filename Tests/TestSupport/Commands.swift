@@ -1,0 +1,103 @@
+import Foundation
+import Subprocess
+import SystemPackage
+import Synchronization
+
+/// What a finished command left behind.
+public struct CommandResult: Sendable, CustomStringConvertible {
+    public let commandLine: String
+    public let terminationStatus: TerminationStatus
+    public let standardOutput: String
+    public let standardError: String
+
+    public var exitCode: Int32? {
+        if case .exited(let code) = terminationStatus { return code }
+        return nil
+    }
+    public var succeeded: Bool { terminationStatus.isSuccess }
+
+    public var description: String {
+        "`\(commandLine)` ended with \(terminationStatus); stderr: \(standardError.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+}
+
+/// A command that ended unsuccessfully when the caller needed it to succeed.
+public struct CommandFailed: Error, CustomStringConvertible {
+    public let result: CommandResult
+    public var description: String { "command failed: \(result)" }
+}
+
+/// A command that was still running when its time was up; it has been killed.
+public struct CommandTimedOut: Error, CustomStringConvertible {
+    public let commandLine: String
+    public let timeout: Duration
+    public var description: String { "`\(commandLine)` did not finish within \(timeout) and was killed" }
+}
+
+/// Output beyond this is an error rather than an unbounded buffer.
+let commandOutputLimit = 64 << 20
+
+/// Runs a program to completion and collects its output, killing it (by its own PID) if it
+/// outlives `timeout`. The program is looked up on PATH, including the sbin folders.
+public func runCommand(
+    _ program: String,
+    _ arguments: [String] = [],
+    environment: [String: String] = [:],
+    workingDirectory: String? = nil,
+    timeout: Duration = .seconds(120)
+) async throws -> CommandResult {
+    let commandLine = ([program] + arguments).joined(separator: " ")
+    let executable = Executables.find(program).map { Executable.path(FilePath($0)) } ?? .name(program)
+    let timedOut = Flag()
+    var updates: [Environment.Key: String?] = [:]
+    for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+
+    let result = try await Subprocess.run(
+        executable,
+        arguments: Arguments(arguments),
+        environment: .inherit.updating(updates),
+        workingDirectory: workingDirectory.map { FilePath($0) },
+        input: .none,
+        output: .string(limit: commandOutputLimit),
+        error: .string(limit: commandOutputLimit)
+    ) { execution in
+        // The watchdog may signal only while the process exists: it is cancelled right after
+        // `run` has reaped it, before the process descriptor could be reused.
+        Task {
+            try await Task.sleep(for: timeout)
+            timedOut.set()
+            try? execution.send(signal: .kill)
+        }
+    }
+    result.closureResult.cancel()
+    if timedOut.isSet {
+        throw CommandTimedOut(commandLine: commandLine, timeout: timeout)
+    }
+    return CommandResult(
+        commandLine: commandLine,
+        terminationStatus: result.terminationStatus,
+        standardOutput: result.standardOutput,
+        standardError: result.standardError)
+}
+
+/// `runCommand` that throws `CommandFailed` unless the program exits 0.
+@discardableResult
+public func runChecked(
+    _ program: String,
+    _ arguments: [String] = [],
+    environment: [String: String] = [:],
+    workingDirectory: String? = nil,
+    timeout: Duration = .seconds(120)
+) async throws -> CommandResult {
+    let result = try await runCommand(
+        program, arguments, environment: environment, workingDirectory: workingDirectory, timeout: timeout)
+    guard result.succeeded else { throw CommandFailed(result: result) }
+    return result
+}
+
+/// A one-way flag that a watchdog task sets and the caller reads.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
