@@ -59,6 +59,6 @@ let package = Package(
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
         .testTarget(
             name: "TestImageTests",
-            dependencies: ["TestSupport"]),
+            dependencies: ["CLinux", "TestSupport"]),
     ]
 )

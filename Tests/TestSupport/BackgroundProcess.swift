@@ -13,7 +13,6 @@ public final class BackgroundProcess: Sendable {
     public let commandLine: String
     let outputFolder: String
     let state: SharedState
-    let completion: Task<TerminationStatus, any Error>
 
     /// What the waiting task and the test share: the live execution (only while not yet reaped)
     /// and the exit status.
@@ -21,20 +20,51 @@ public final class BackgroundProcess: Sendable {
         struct Fields: Sendable {
             var execution: Execution<NoInput, FileDescriptorOutput, FileDescriptorOutput>?
             var status: TerminationStatus?
+            var waiters: [Int: CheckedContinuation<TerminationStatus?, Never>] = [:]
+            var nextWaiter = 0
         }
         let fields = Mutex(Fields())
         func withLock<R>(_ body: (inout Fields) -> R) -> R { fields.withLock { body(&$0) } }
+
+        /// Records the exit and wakes every waiter.
+        func exited(with status: TerminationStatus) {
+            let waiters = withLock { fields in
+                fields.execution = nil
+                fields.status = status
+                defer { fields.waiters = [:] }
+                return fields.waiters.values
+            }
+            for waiter in waiters { waiter.resume(returning: status) }
+        }
+
+        /// The exit status once the process has been reaped, or nil if the waiting task is
+        /// cancelled first. Cancellation ends only the wait, never the process.
+        func exitStatus() async -> TerminationStatus? {
+            let id = withLock { fields in
+                defer { fields.nextWaiter += 1 }
+                return fields.nextWaiter
+            }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let immediate: TerminationStatus?? = withLock { fields in
+                        if let status = fields.status { return .some(status) }
+                        if Task.isCancelled { return .some(nil) }
+                        fields.waiters[id] = continuation
+                        return nil
+                    }
+                    if let immediate { continuation.resume(returning: immediate) }
+                }
+            } onCancel: {
+                withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
+            }
+        }
     }
 
-    private init(
-        pid: pid_t, commandLine: String, outputFolder: String, state: SharedState,
-        completion: Task<TerminationStatus, any Error>
-    ) {
+    private init(pid: pid_t, commandLine: String, outputFolder: String, state: SharedState) {
         self.pid = pid
         self.commandLine = commandLine
         self.outputFolder = outputFolder
         self.state = state
-        self.completion = completion
     }
 
     /// Starts `program` and returns once it is running (its PID is known).
@@ -57,7 +87,7 @@ public final class BackgroundProcess: Sendable {
 
         let state = SharedState()
         let (started, startedContinuation) = AsyncStream.makeStream(of: Result<pid_t, any Error>.self)
-        let completion = Task<TerminationStatus, any Error> {
+        Task {
             do {
                 let result = try await Subprocess.run(
                     executable,
@@ -73,15 +103,10 @@ public final class BackgroundProcess: Sendable {
                     startedContinuation.finish()
                 }
                 // Reaped: from here on the PID may belong to someone else.
-                state.withLock {
-                    $0.execution = nil
-                    $0.status = result.terminationStatus
-                }
-                return result.terminationStatus
+                state.exited(with: result.terminationStatus)
             } catch {
                 startedContinuation.yield(.failure(error))
                 startedContinuation.finish()
-                throw error
             }
         }
         var iterator = started.makeAsyncIterator()
@@ -89,8 +114,7 @@ public final class BackgroundProcess: Sendable {
             throw CommandFailed(result: CommandResult(
                 commandLine: commandLine, terminationStatus: .exited(127), standardOutput: "", standardError: "did not start"))
         }
-        return BackgroundProcess(
-            pid: try outcome.get(), commandLine: commandLine, outputFolder: folder, state: state, completion: completion)
+        return BackgroundProcess(pid: try outcome.get(), commandLine: commandLine, outputFolder: folder, state: state)
     }
 
     /// The exit status once the process has ended and been reaped, else nil.
@@ -108,7 +132,7 @@ public final class BackgroundProcess: Sendable {
     @discardableResult
     public func wait(timeout: Duration) async throws -> TerminationStatus {
         try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
-            group.addTask { try await self.completion.value }
+            group.addTask { await self.state.exitStatus() }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 return nil
@@ -127,7 +151,7 @@ public final class BackgroundProcess: Sendable {
         kill(.terminate)
         if let status = try? await wait(timeout: timeout) { return status }
         kill(.kill)
-        return try await completion.value
+        return try await wait(timeout: .seconds(60))
     }
 
     public var standardOutput: String { read("stdout") }

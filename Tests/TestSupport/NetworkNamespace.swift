@@ -127,5 +127,9 @@ public func connect(_ left: NetworkNamespace, _ right: NetworkNamespace) async t
 public struct SystemCallError: Error, CustomStringConvertible {
     public let call: String
     public let errno: Int32
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
     public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
 }

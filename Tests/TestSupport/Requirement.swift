@@ -68,6 +68,11 @@ public struct RequirementMissing: Error, CustomStringConvertible {
 /// Returns when every requirement is met; otherwise skips the test with the first reason,
 /// or fails it in CI.
 public func require(_ requirements: Requirement..., sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try require(requirements, sourceLocation: sourceLocation)
+}
+
+/// `require` for a list built at run time, such as `Requirement.testImages + [.root]`.
+public func require(_ requirements: [Requirement], sourceLocation: SourceLocation = #_sourceLocation) throws {
     for requirement in requirements {
         guard let reason = requirement.unmetReason else { continue }
         if Requirement.isCI {
