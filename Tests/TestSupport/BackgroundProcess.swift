@@ -75,24 +75,21 @@ public final class BackgroundProcess: Sendable {
         workingDirectory: String? = nil
     ) async throws -> BackgroundProcess {
         let commandLine = ([program] + arguments).joined(separator: " ")
-        let executable = Executables.find(program).map { Executable.path(FilePath($0)) } ?? .name(program)
         let folder = try TestRun.current.makeScratchFolder("process")
         let stdout = try FileDescriptor.open(
             FilePath(folder + "/stdout"), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         let stderr = try FileDescriptor.open(
             FilePath(folder + "/stderr"), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        var updates: [Environment.Key: String?] = [:]
-        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
-        let environmentUpdates = updates
+        let childEnvironment = Executables.inheritedEnvironment(adding: environment)
 
         let state = SharedState()
         let (started, startedContinuation) = AsyncStream.makeStream(of: Result<pid_t, any Error>.self)
         Task {
             do {
                 let result = try await Subprocess.run(
-                    executable,
+                    Executables.executable(program),
                     arguments: Arguments(arguments),
-                    environment: .inherit.updating(environmentUpdates),
+                    environment: childEnvironment,
                     workingDirectory: workingDirectory.map { FilePath($0) },
                     input: .none,
                     output: .fileDescriptor(stdout, closeAfterSpawningProcess: true),
@@ -105,8 +102,11 @@ public final class BackgroundProcess: Sendable {
                 // Reaped: from here on the PID may belong to someone else.
                 state.exited(with: result.terminationStatus)
             } catch {
+                // Before the start: `start` throws this error. After it (monitoring failed):
+                // nobody may wait forever, so the process counts as ended, with no exit code.
                 startedContinuation.yield(.failure(error))
                 startedContinuation.finish()
+                state.exited(with: .signaled(0))
             }
         }
         var iterator = started.makeAsyncIterator()

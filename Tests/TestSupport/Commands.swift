@@ -47,15 +47,11 @@ public func runCommand(
     timeout: Duration = .seconds(120)
 ) async throws -> CommandResult {
     let commandLine = ([program] + arguments).joined(separator: " ")
-    let executable = Executables.find(program).map { Executable.path(FilePath($0)) } ?? .name(program)
     let timedOut = Flag()
-    var updates: [Environment.Key: String?] = [:]
-    for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
-
     let result = try await Subprocess.run(
-        executable,
+        Executables.executable(program),
         arguments: Arguments(arguments),
-        environment: .inherit.updating(updates),
+        environment: Executables.inheritedEnvironment(adding: environment),
         workingDirectory: workingDirectory.map { FilePath($0) },
         input: .none,
         output: .string(limit: commandOutputLimit),
@@ -100,4 +96,19 @@ final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+extension Executables {
+    /// The program as swift-subprocess wants it: found on our search path (sbin included),
+    /// else left for it to look up.
+    static func executable(_ program: String) -> Executable {
+        find(program).map { .path(FilePath($0)) } ?? .name(program)
+    }
+
+    /// This process's environment with `additions` set on top.
+    static func inheritedEnvironment(adding additions: [String: String]) -> Subprocess.Environment {
+        var updates: [Subprocess.Environment.Key: String?] = [:]
+        for (key, value) in additions { updates[Subprocess.Environment.Key(stringLiteral: key)] = value }
+        return .inherit.updating(updates)
+    }
 }
