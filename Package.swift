@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
+        .executable(name: "swiftlet-ipam", targets: ["swiftlet-ipam"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,12 @@ let package = Package(
 
         // The few things Swift must not do itself, in C: namespace entry now; the container init later.
         .target(name: "CLinux"),
+
+        // CNI spec types, the plugin protocol, and our plugins' logic.
+        .target(name: "CNI"),
+
+        // CNI plugins are started per pod: lean executables without the argument parser.
+        .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
 
         .executableTarget(
             name: "swiftlet",
@@ -57,6 +64,9 @@ let package = Package(
         .testTarget(
             name: "SwiftletCommandTests",
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
+        .testTarget(
+            name: "CNITests",
+            dependencies: ["CNI", "TestSupport", "swiftlet-ipam"]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

@@ -44,6 +44,7 @@ public func runCommand(
     _ arguments: [String] = [],
     environment: [String: String] = [:],
     workingDirectory: String? = nil,
+    input: String = "",
     timeout: Duration = .seconds(120)
 ) async throws -> CommandResult {
     let commandLine = ([program] + arguments).joined(separator: " ")
@@ -53,7 +54,7 @@ public func runCommand(
         arguments: Arguments(arguments),
         environment: Executables.inheritedEnvironment(adding: environment),
         workingDirectory: workingDirectory.map { FilePath($0) },
-        input: .none,
+        input: .string(input),
         output: .string(limit: commandOutputLimit),
         error: .string(limit: commandOutputLimit)
     ) { execution in
@@ -83,10 +84,11 @@ public func runChecked(
     _ arguments: [String] = [],
     environment: [String: String] = [:],
     workingDirectory: String? = nil,
+    input: String = "",
     timeout: Duration = .seconds(120)
 ) async throws -> CommandResult {
     let result = try await runCommand(
-        program, arguments, environment: environment, workingDirectory: workingDirectory, timeout: timeout)
+        program, arguments, environment: environment, workingDirectory: workingDirectory, input: input, timeout: timeout)
     guard result.succeeded else { throw CommandFailed(result: result) }
     return result
 }

@@ -1,0 +1,124 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One address held by one attachment.
+public struct Allocation: Equatable, Sendable {
+    public let address: IPAddress
+    public let containerID: String
+    /// Empty for files written by old host-local versions, which stored only the ID.
+    public let ifname: String
+}
+
+/// host-local's on-disk format, so a node can switch between it and swiftlet-ipam:
+/// `<dataDir>/<network>/<address>` holds `<containerID>\r\n<ifname>`, created exclusively;
+/// `last_reserved_ip.<set index>` holds the last address handed out from a range set;
+/// `lock` is flock'ed around every read-modify-write.
+public final class AllocationStore {
+    public let directory: String
+    static let lastReservedPrefix = "last_reserved_ip."
+    static let separator = "\r\n"
+
+    public init(dataDirectory: String, network: String) throws(CNIError) {
+        guard !network.isEmpty, !network.contains("/"), network != ".", network != ".." else {
+            throw CNIError(.invalidNetworkConfig, "network name '\(network)' cannot name a folder under \(dataDirectory)")
+        }
+        directory = dataDirectory + "/" + network
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CNIError(.ioFailure, "cannot create the IPAM folder \(directory): \(error)")
+        }
+    }
+
+    /// Runs `body` holding the exclusive lock that every plugin using this folder takes.
+    public func withLock<T>(_ body: () throws(CNIError) -> T) throws(CNIError) -> T {
+        let path = directory + "/lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CNIError(.ioFailure, "open(\(path)) failed: \(errnoText())") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CNIError(.ioFailure, "flock(\(path)) failed: \(errnoText())") }
+        }
+        return try body()
+    }
+
+    /// Claims `address` for the attachment; false when someone already holds it.
+    public func reserve(_ address: IPAddress, containerID: String, ifname: String, rangeSetIndex: Int) throws(CNIError) -> Bool {
+        let path = directory + "/" + address.description
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw CNIError(.ioFailure, "cannot reserve \(address): open(\(path)) failed: \(errnoText())")
+        }
+        let content = Array((containerID.trimmedWhitespace + Self.separator + ifname).utf8)
+        let written = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let closed = close(fd)
+        guard written == content.count, closed == 0 else {
+            unlink(path)
+            throw CNIError(.ioFailure, "cannot write the reservation \(path): \(errnoText())")
+        }
+        try writeFile(directory + "/" + Self.lastReservedPrefix + String(rangeSetIndex), address.description)
+        return true
+    }
+
+    public func lastReserved(rangeSetIndex: Int) -> IPAddress? {
+        readFile(directory + "/" + Self.lastReservedPrefix + String(rangeSetIndex)).flatMap { IPAddress($0.trimmedWhitespace) }
+    }
+
+    /// Every reservation in the folder.
+    public func allocations() -> [Allocation] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> Allocation? in
+            guard let address = IPAddress(name), let content = readFile(directory + "/" + name) else { return nil }
+            // "\r\n" is one Character in Swift, so this splits exactly at host-local's separator.
+            let lines = content.split(separator: "\r\n", maxSplits: 1, omittingEmptySubsequences: false)
+            let id = String(lines[0]).trimmedWhitespace
+            let ifname = lines.count > 1 ? String(lines[1]).trimmedWhitespace : ""
+            return Allocation(address: address, containerID: id, ifname: ifname)
+        }.sorted { $0.address < $1.address }
+    }
+
+    /// The addresses an attachment holds (old ID-only files count for any interface).
+    public func allocations(containerID: String, ifname: String) -> [Allocation] {
+        allocations().filter { $0.containerID == containerID && ($0.ifname == ifname || $0.ifname.isEmpty) }
+    }
+
+    /// Releases one address; an address already free is not an error.
+    public func release(_ address: IPAddress) throws(CNIError) {
+        let path = directory + "/" + address.description
+        if unlink(path) != 0 && errno != ENOENT {
+            throw CNIError(.ioFailure, "cannot release \(address): unlink(\(path)) failed: \(errnoText())")
+        }
+    }
+
+    private func readFile(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func writeFile(_ path: String, _ text: String) throws(CNIError) {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CNIError(.ioFailure, "cannot write \(path): \(error)")
+        }
+    }
+}
+
+func errnoText(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code)) + " (errno \(code))"
+}
+
+extension String {
+    /// The string without leading and trailing white space and line breaks.
+    var trimmedWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace || $0.isNewline }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
