@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-ipam", targets: ["swiftlet-ipam"]),
+        .executable(name: "swiftlet-bridge", targets: ["swiftlet-bridge"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +34,17 @@ let package = Package(
         .target(name: "CLinux"),
 
         // CNI spec types, the plugin protocol, and our plugins' logic.
-        .target(name: "CNI"),
+        .target(
+            name: "CNI",
+            dependencies: [
+                "CNetlink", "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
 
         // CNI plugins are started per pod: lean executables without the argument parser.
         .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
+        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNI"]),
 
         .executableTarget(
             name: "swiftlet",
@@ -66,7 +74,7 @@ let package = Package(
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
         .testTarget(
             name: "CNITests",
-            dependencies: ["CNI", "TestSupport", "swiftlet-ipam"]),
+            dependencies: ["CNI", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

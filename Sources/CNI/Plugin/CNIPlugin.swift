@@ -22,12 +22,15 @@ public struct PluginRequest: Sendable {
 }
 
 /// A CNI plugin's behaviour, one method per verb. `PluginRunner` does the protocol around it.
-public protocol CNIPlugin {
-    func add(_ request: PluginRequest) throws(CNIError) -> CNIResult
-    func delete(_ request: PluginRequest) throws(CNIError)
-    func check(_ request: PluginRequest) throws(CNIError)
-    func status(_ request: PluginRequest) throws(CNIError)
-    func garbageCollect(_ request: PluginRequest) throws(CNIError)
+///
+/// Verbs are async because some plugins run others (IPAM, iptables-restore); code that
+/// enters another network namespace must stay synchronous, so it never suspends there.
+public protocol CNIPlugin: Sendable {
+    func add(_ request: PluginRequest) async throws(CNIError) -> CNIResult
+    func delete(_ request: PluginRequest) async throws(CNIError)
+    func check(_ request: PluginRequest) async throws(CNIError)
+    func status(_ request: PluginRequest) async throws(CNIError)
+    func garbageCollect(_ request: PluginRequest) async throws(CNIError)
 }
 
 /// Turns a decoding error into the field path and reason an operator can act on.

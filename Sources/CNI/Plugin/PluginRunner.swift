@@ -11,9 +11,9 @@ import Glibc
 /// verb, write the result or the error as JSON on stdout, and exit 0 or 1.
 public enum PluginRunner {
     /// Runs one invocation of `plugin` in this process and exits.
-    public static func main(_ plugin: some CNIPlugin, supportedVersions: [String] = CNIVersion.supported) -> Never {
+    public static func main(_ plugin: some CNIPlugin, supportedVersions: [String] = CNIVersion.supported) async -> Never {
         let input = FileHandleReader.readAll(fd: STDIN_FILENO)
-        let outcome = run(plugin, environment: ProcessInfo.processInfo.environment, stdin: input,
+        let outcome = await run(plugin, environment: ProcessInfo.processInfo.environment, stdin: input,
                           supportedVersions: supportedVersions)
         if !outcome.stdout.isEmpty {
             _ = outcome.stdout.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
@@ -30,7 +30,7 @@ public enum PluginRunner {
     public static func run(
         _ plugin: some CNIPlugin, environment: [String: String], stdin: Data,
         supportedVersions: [String] = CNIVersion.supported
-    ) -> Outcome {
+    ) async -> Outcome {
         // Errors are written in the configuration's version when it can be read.
         var version = CNIVersion.latest
         do throws(CNIError) {
@@ -54,12 +54,12 @@ public enum PluginRunner {
             let request = PluginRequest(environment: env, config: config, configBytes: stdin)
             switch env.command {
             case .add:
-                let result = try plugin.add(request).converted(to: config.cniVersion)
+                let result = try await plugin.add(request).converted(to: config.cniVersion)
                 return Outcome(stdout: try encode(result), exitCode: 0)
-            case .delete: try plugin.delete(request)
-            case .check: try plugin.check(request)
-            case .status: try plugin.status(request)
-            case .gc: try plugin.garbageCollect(request)
+            case .delete: try await plugin.delete(request)
+            case .check: try await plugin.check(request)
+            case .status: try await plugin.status(request)
+            case .gc: try await plugin.garbageCollect(request)
             case .version: break
             }
             return Outcome(stdout: Data(), exitCode: 0)

@@ -82,10 +82,6 @@ public struct DNS: Codable, Equatable, Sendable {
         self.search = search
         self.options = options
     }
-
-    var isEmpty: Bool {
-        (nameservers ?? []).isEmpty && domain == nil && (search ?? []).isEmpty && (options ?? []).isEmpty
-    }
 }
 
 extension CNIResult: Codable {
@@ -174,6 +170,7 @@ extension CNIResult: Codable {
                 }
             }
         }
-        if let dns, !dns.isEmpty { try container.encode(dns, forKey: .dns) }
+        // Always present, empty when unknown: the reference plugins write it that way too.
+        try container.encode(dns ?? DNS(), forKey: .dns)
     }
 }

@@ -1,0 +1,263 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// swiftlet-bridge: pods on a Linux bridge, one veth pair each, addresses from the IPAM plugin.
+///
+/// ADD ensures the bridge, makes the veth pair with the pod's end created directly in the pod's
+/// namespace, asks IPAM for addresses, configures them and the routes inside the pod, puts the
+/// gateway on the bridge, enables forwarding and installs masquerading. Any failure undoes what
+/// was done, IPAM reservation included. DEL succeeds whatever is already gone.
+public struct BridgePlugin: CNIPlugin {
+    public init() {}
+
+    public func add(_ request: PluginRequest) async throws(CNIError) -> CNIResult {
+        let plan = try BridgePlan(request)
+        let netns = request.environment.netns ?? ""
+        let ifname = request.environment.ifname ?? "eth0"
+        // Everything that can be checked is checked before anything is changed.
+        _ = try Delegation.locate(plan.ipamType, in: request.environment.path)
+        let namespace = try NamespaceHandle(path: netns)
+        let host = try session()
+
+        let bridge = try ensureBridge(plan, on: host)
+        let existing = try withNetworkNamespace(netns) { () throws(CNIError) in try inPod { try NetlinkSession().link(named: ifname) } }
+        if existing != nil {
+            throw CNIError(.invalidNetworkConfig, "interface \(ifname) already exists in \(netns)")
+        }
+
+        let hostVeth = Self.hostVethName()
+        try netlink { try host.addVeth(hostName: hostVeth, peerName: ifname, peerNamespace: namespace.fd, mtu: plan.mtu) }
+        var ipamReserved = false
+        do throws(CNIError) {
+            try netlink {
+                try host.setMaster(hostVeth, masterIndex: bridge.index)
+                if plan.hairpinMode { try host.setHairpin(hostVeth) }
+                try host.setUp(hostVeth)
+            }
+            var result = try await Delegation.add(plan.ipamType, request: request)
+            ipamReserved = true
+            guard !result.ips.isEmpty else {
+                throw CNIError(.delegateFailed, "\(plan.ipamType) returned no IP addresses")
+            }
+            let routes = try plan.podRoutes(for: result)
+            let gateways = Dictionary(result.ips.compactMap { ip in ip.gateway.map { (ip.address.address.family, $0) } },
+                                      uniquingKeysWith: { first, _ in first })
+
+            let podLink = try withNetworkNamespace(netns) { () throws(CNIError) -> LinkInfo in
+                try inPod {
+                    let pod = try NetlinkSession()
+                    guard let link = try pod.link(named: ifname) else {
+                        throw NetlinkError(operation: "find \(ifname) in the pod", code: -1)
+                    }
+                    for ip in result.ips { try pod.addAddress(ip.address, toLinkAt: link.index) }
+                    try pod.setUp(ifname)
+                    for route in routes {
+                        let via = route.gateway ?? gateways[route.destination.address.family]
+                        try pod.addRoute(route.destination, gateway: via, linkIndex: link.index)
+                    }
+                    return try pod.link(named: ifname) ?? link
+                }
+            }
+
+            if plan.isGateway {
+                try assignGateways(result.ips, to: plan, bridgeIndex: bridge.index, on: host)
+                try enableForwarding(for: Set(result.ips.map(\.address.address.family)))
+            }
+            try netlink { try host.setUp(plan.bridgeName) }
+            if plan.ipMasq {
+                let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
+                for family in [IPAddress.Family.v4, .v6] {
+                    let text = rules.installation(for: result.ips.map(\.address), family: family)
+                    if !text.isEmpty {
+                        _ = try await Delegation.tool(family == .v4 ? "iptables-restore" : "ip6tables-restore", ["--noflush", "-w", "5"], input: text)
+                    }
+                }
+            }
+
+            let bridgeNow = try netlink { try host.link(named: plan.bridgeName) } ?? bridge
+            let hostNow = try netlink { try host.link(named: hostVeth) }
+            result.interfaces = [
+                CNIResult.Interface(name: plan.bridgeName, mac: bridgeNow.mac),
+                CNIResult.Interface(name: hostVeth, mac: hostNow?.mac),
+                CNIResult.Interface(name: ifname, mac: podLink.mac, sandbox: netns),
+            ]
+            for index in result.ips.indices { result.ips[index].interface = 2 }
+            result.routes = routes
+            result.cniVersion = request.config.cniVersion
+            return result
+        } catch {
+            // Undo in reverse: the IPAM reservation, then the veth pair (deleting one end deletes both).
+            if ipamReserved { _ = try? await Delegation.run(plan.ipamType, command: .delete, request: request) }
+            if plan.ipMasq { await removeMasquerade(request) }
+            try? host.deleteLink(named: hostVeth)
+            throw error
+        }
+    }
+
+    public func delete(_ request: PluginRequest) async throws(CNIError) {
+        let plan = try BridgePlan(request)
+        // IPAM first: even when the namespace is gone, the address must come back.
+        _ = try await Delegation.run(plan.ipamType, command: .delete, request: request)
+        if let netns = request.environment.netns, let ifname = request.environment.ifname,
+           FileManager.default.fileExists(atPath: netns) {
+            do {
+                try withNetworkNamespace(netns) { () throws(CNIError) in
+                    try inPod { try NetlinkSession().deleteLink(named: ifname) }
+                }
+            } catch where error.code == .unknownContainer {
+                // The namespace went away between the check and the switch: nothing left to delete.
+            }
+        }
+        if plan.ipMasq { await removeMasquerade(request) }
+    }
+
+    public func check(_ request: PluginRequest) async throws(CNIError) {
+        let plan = try BridgePlan(request)
+        guard let previous = request.config.prevResult else {
+            throw CNIError(.invalidNetworkConfig, "CHECK needs prevResult, the result of the ADD it checks")
+        }
+        _ = try await Delegation.run(plan.ipamType, command: .check, request: request)
+        let host = try session()
+        guard let bridge = try netlink({ try host.link(named: plan.bridgeName) }), bridge.kind == "bridge" else {
+            throw CNIError(.checkFailed, "bridge \(plan.bridgeName) is missing or is not a bridge")
+        }
+        let netns = request.environment.netns ?? ""
+        let ifname = request.environment.ifname ?? ""
+        let sandboxIndex = previous.interfaces.firstIndex { $0.name == ifname && $0.sandbox != nil }
+        let expected = previous.ips.filter { $0.interface == nil || $0.interface == sandboxIndex }
+        try withNetworkNamespace(netns) { () throws(CNIError) in
+            let pod = try session()
+            guard let link = try netlink({ try pod.link(named: ifname) }) else {
+                throw CNIError(.checkFailed, "interface \(ifname) is missing from \(netns)")
+            }
+            guard link.kind == "veth" else { throw CNIError(.checkFailed, "interface \(ifname) in \(netns) is not a veth") }
+            let present = try netlink { try pod.addresses(ofLinkAt: link.index) }
+            for ip in expected where !present.contains(ip.address) {
+                throw CNIError(.checkFailed, "interface \(ifname) lacks address \(ip.address)")
+            }
+            for route in previous.routes {
+                let table = try netlink { try pod.routes(family: route.destination.address.family) }
+                if !table.contains(where: { $0.destination == route.destination }) {
+                    throw CNIError(.checkFailed, "route to \(route.destination) is missing in \(netns)")
+                }
+            }
+        }
+        if previous.interfaces.count > 1 {
+            let hostVeth = previous.interfaces[1].name
+            guard let link = try netlink({ try host.link(named: hostVeth) }), link.masterIndex == bridge.index else {
+                throw CNIError(.checkFailed, "host interface \(hostVeth) is missing or not attached to \(plan.bridgeName)")
+            }
+        }
+        if plan.ipMasq {
+            let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
+            for family in Set(expected.map(\.address.address.family)) {
+                let listing = try await Delegation.tool(family == .v4 ? "iptables" : "ip6tables", ["-w", "5", "-t", "nat", "-S"])
+                if !rules.isInstalled(inListing: listing) {
+                    throw CNIError(.checkFailed, "masquerade chain \(rules.chainName) is missing")
+                }
+            }
+        }
+    }
+
+    public func status(_ request: PluginRequest) async throws(CNIError) {
+        let plan = try BridgePlan(request)
+        _ = try await Delegation.run(plan.ipamType, command: .status, request: request)
+    }
+
+    public func garbageCollect(_ request: PluginRequest) async throws(CNIError) {
+        let plan = try BridgePlan(request)
+        _ = try await Delegation.run(plan.ipamType, command: .gc, request: request)
+    }
+
+    // MARK: - Steps
+
+    func ensureBridge(_ plan: BridgePlan, on host: NetlinkSession) throws(CNIError) -> LinkInfo {
+        try netlink {
+            try host.addBridge(named: plan.bridgeName, mtu: plan.mtu)
+            if plan.promiscMode { try host.setPromiscuous(plan.bridgeName) }
+            try host.setUp(plan.bridgeName)
+        }
+        guard let bridge = try netlink({ try host.link(named: plan.bridgeName) }) else {
+            throw CNIError(.networkSetupFailed, "bridge \(plan.bridgeName) vanished after it was created")
+        }
+        guard bridge.kind == "bridge" else {
+            throw CNIError(.invalidNetworkConfig, "\(plan.bridgeName) exists but is a \(bridge.kind ?? "plain device"), not a bridge")
+        }
+        return bridge
+    }
+
+    /// Puts each gateway on the bridge with its network's prefix. An address of the same network
+    /// that is not the gateway is an error, or is replaced when `forceAddress` is set.
+    func assignGateways(_ ips: [CNIResult.IPConfig], to plan: BridgePlan, bridgeIndex: Int32, on host: NetlinkSession) throws(CNIError) {
+        let present = try netlink { try host.addresses(ofLinkAt: bridgeIndex) }
+        for ip in ips {
+            guard let gateway = ip.gateway else { continue }
+            let wanted = IPNetwork(address: gateway, prefixLength: ip.address.prefixLength)
+            if present.contains(wanted) { continue }
+            for other in present where other.address.family == gateway.family
+                && IPNetwork(address: other.address, prefixLength: ip.address.prefixLength).network == wanted.network {
+                guard plan.forceAddress else {
+                    throw CNIError(.invalidNetworkConfig,
+                                   "bridge \(plan.bridgeName) already has \(other) in the pod network; set forceAddress to replace it with \(wanted)")
+                }
+                try netlink { try host.deleteAddress(other, fromLinkAt: bridgeIndex) }
+            }
+            try netlink { try host.addAddress(wanted, toLinkAt: bridgeIndex) }
+        }
+    }
+
+    func enableForwarding(for families: Set<IPAddress.Family>) throws(CNIError) {
+        for family in families {
+            let path = family == .v4 ? "/proc/sys/net/ipv4/ip_forward" : "/proc/sys/net/ipv6/conf/all/forwarding"
+            if FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self).hasPrefix("1") }) == true { continue }
+            do {
+                try Data("1".utf8).write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw CNIError(.networkSetupFailed, "cannot enable forwarding through \(path): \(error)")
+            }
+        }
+    }
+
+    func removeMasquerade(_ request: PluginRequest) async {
+        let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
+        for (list, restore) in [("iptables", "iptables-restore"), ("ip6tables", "ip6tables-restore")] {
+            guard let listing = try? await Delegation.tool(list, ["-w", "5", "-t", "nat", "-S"]) else { continue }
+            let text = rules.removal(fromListing: listing)
+            if !text.isEmpty { _ = try? await Delegation.tool(restore, ["--noflush", "-w", "5"], input: text) }
+        }
+    }
+
+    /// `veth` and 8 random hex digits, as the reference plugin names the host end.
+    static func hostVethName() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "veth" + String(format8Hex: generator.next() as UInt32)
+    }
+
+    func session() throws(CNIError) -> NetlinkSession { try netlink { try NetlinkSession() } }
+}
+
+/// Netlink failures become CNI errors with the failing operation in the message.
+func netlink<T>(_ body: () throws -> T) throws(CNIError) -> T {
+    do {
+        return try body()
+    } catch let error as CNIError {
+        throw error
+    } catch {
+        throw CNIError(.networkSetupFailed, "\(error)")
+    }
+}
+
+/// `netlink` for work done inside the pod's namespace.
+func inPod<T>(_ body: () throws -> T) throws(CNIError) -> T {
+    try netlink(body)
+}
+
+extension String {
+    init(format8Hex value: UInt32) {
+        let digits = String(value, radix: 16)
+        self = String(repeating: "0", count: 8 - digits.count) + digits
+    }
+}
