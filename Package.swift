@@ -33,18 +33,20 @@ let package = Package(
         // The few things Swift must not do itself, in C: namespace entry now; the container init later.
         .target(name: "CLinux"),
 
-        // CNI spec types, the plugin protocol, and our plugins' logic.
+        // CNI spec types, the plugin protocol and the IPAM plugin's logic: no netlink, no processes.
+        .target(name: "CNI"),
+        // The bridge plugin: netlink through libnl, namespace entry, delegation to other plugins.
         .target(
-            name: "CNI",
+            name: "CNIBridge",
             dependencies: [
-                "CNetlink", "CLinux",
+                "CNI", "CNetlink", "CLinux",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
-        // CNI plugins are started per pod: lean executables without the argument parser.
+        // CNI plugins are started per pod: lean executables, each linking only what it uses.
         .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
-        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNI"]),
+        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"]),
 
         .executableTarget(
             name: "swiftlet",
@@ -74,7 +76,7 @@ let package = Package(
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
         .testTarget(
             name: "CNITests",
-            dependencies: ["CNI", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
+            dependencies: ["CNI", "CNIBridge", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

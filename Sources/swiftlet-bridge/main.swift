@@ -1,4 +1,5 @@
 import CNI
+import CNIBridge
 
 // A CNI plugin, started once per attachment by the runtime: it does its one job and exits.
 // No argument parsing: everything comes from CNI_* variables and stdin.

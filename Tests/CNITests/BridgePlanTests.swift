@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CNI
+@testable import CNIBridge
 
 @Suite("Bridge configuration and masquerade rules")
 struct BridgePlanTests {

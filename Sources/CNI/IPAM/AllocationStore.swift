@@ -110,7 +110,8 @@ public final class AllocationStore {
     }
 }
 
-func errnoText(_ code: Int32 = errno) -> String {
+/// `strerror` text with the number, for error messages.
+public func errnoText(_ code: Int32 = errno) -> String {
     String(cString: strerror(code)) + " (errno \(code))"
 }
 

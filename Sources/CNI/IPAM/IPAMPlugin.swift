@@ -13,6 +13,9 @@ import Foundation
 /// `cni.dev/valid-attachments` (the cure for "no IP addresses available" after crashes);
 /// STATUS says whether the data folder can be written.
 public struct IPAMPlugin: CNIPlugin {
+    /// The `ipam.type` that names this plugin.
+    public static let typeName = "swiftlet-ipam"
+
     public init() {}
 
     public func add(_ request: PluginRequest) throws(CNIError) -> CNIResult {

@@ -11,6 +11,11 @@ public struct PluginRequest: Sendable {
     public let config: NetworkConfig
     public let configBytes: Data
 
+    /// The same request for another verb, as a plugin hands it to its delegate.
+    public func with(command: PluginEnvironment.Command) -> PluginRequest {
+        PluginRequest(environment: environment.with(command: command), config: config, configBytes: configBytes)
+    }
+
     /// Decodes the plugin's own view of the same configuration; a failure is a CNI decoding error.
     public func decode<T: Decodable>(_ type: T.Type) throws(CNIError) -> T {
         do {
@@ -34,7 +39,7 @@ public protocol CNIPlugin: Sendable {
 }
 
 /// Turns a decoding error into the field path and reason an operator can act on.
-func describe(_ error: any Error) -> String {
+public func describe(_ error: any Error) -> String {
     guard let decodingError = error as? DecodingError else { return "\(error)" }
     func path(_ keys: [any CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description

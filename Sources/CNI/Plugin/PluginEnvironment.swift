@@ -19,6 +19,11 @@ public struct PluginEnvironment: Equatable, Sendable {
             && lhs.args.map(\.key) == rhs.args.map(\.key) && lhs.args.map(\.value) == rhs.args.map(\.value)
     }
 
+    /// The same environment for another verb.
+    public func with(command: Command) -> PluginEnvironment {
+        PluginEnvironment(command: command, containerID: containerID, netns: netns, ifname: ifname, args: args, path: path)
+    }
+
     /// The value of a `CNI_ARGS` key, if given.
     public func argument(_ key: String) -> String? {
         args.first { $0.key == key }?.value
@@ -70,7 +75,7 @@ public struct PluginEnvironment: Equatable, Sendable {
     }
 
     /// Linux's rules for interface names, as the spec repeats them; nil when the name is fine.
-    static func interfaceNameProblem(_ name: String) -> String? {
+    public static func interfaceNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "is empty" }
         if name == "." || name == ".." { return "may not be '.' or '..'" }
         if name.utf8.count > 15 { return "is longer than 15 bytes" }

@@ -1,3 +1,4 @@
+import CNI
 import CNetlink
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import CNI
 import CLinux
 #if canImport(Glibc)
 import Glibc

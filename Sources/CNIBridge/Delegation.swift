@@ -1,3 +1,4 @@
+import CNI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,3 +1,4 @@
+import CNI
 /// The bridge plugin's configuration, checked: everything ADD, DEL and CHECK decide from.
 public struct BridgePlan: Equatable, Sendable {
     public var bridgeName = "cni0"

@@ -1,3 +1,4 @@
+import CNI
 /// The masquerade rules of one attachment, as `iptables-restore` text (pure: tested as text).
 ///
 /// Each attachment gets a chain of its own in the nat table, named from a hash of network

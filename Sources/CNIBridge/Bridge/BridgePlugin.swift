@@ -1,3 +1,4 @@
+import CNI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -18,7 +19,7 @@ public struct BridgePlugin: CNIPlugin {
         let netns = request.environment.netns ?? ""
         let ifname = request.environment.ifname ?? "eth0"
         // Everything that can be checked is checked before anything is changed.
-        _ = try Delegation.locate(plan.ipamType, in: request.environment.path)
+        if plan.ipamType != IPAMPlugin.typeName { _ = try Delegation.locate(plan.ipamType, in: request.environment.path) }
         let namespace = try NamespaceHandle(path: netns)
         let host = try session()
 
@@ -37,7 +38,7 @@ public struct BridgePlugin: CNIPlugin {
                 if plan.hairpinMode { try host.setHairpin(hostVeth) }
                 try host.setUp(hostVeth)
             }
-            var result = try await Delegation.add(plan.ipamType, request: request)
+            var result = try await ipamAdd(plan, request)
             ipamReserved = true
             guard !result.ips.isEmpty else {
                 throw CNIError(.delegateFailed, "\(plan.ipamType) returned no IP addresses")
@@ -90,8 +91,8 @@ public struct BridgePlugin: CNIPlugin {
             return result
         } catch {
             // Undo in reverse: the IPAM reservation, then the veth pair (deleting one end deletes both).
-            if ipamReserved { _ = try? await Delegation.run(plan.ipamType, command: .delete, request: request) }
-            if plan.ipMasq { await removeMasquerade(request) }
+            if ipamReserved { try? await ipam(.delete, plan, request) }
+            if plan.ipMasq { await removeMasquerade(request, families: [.v4, .v6]) }
             try? host.deleteLink(named: hostVeth)
             throw error
         }
@@ -100,7 +101,7 @@ public struct BridgePlugin: CNIPlugin {
     public func delete(_ request: PluginRequest) async throws(CNIError) {
         let plan = try BridgePlan(request)
         // IPAM first: even when the namespace is gone, the address must come back.
-        _ = try await Delegation.run(plan.ipamType, command: .delete, request: request)
+        try await ipam(.delete, plan, request)
         if let netns = request.environment.netns, let ifname = request.environment.ifname,
            FileManager.default.fileExists(atPath: netns) {
             do {
@@ -111,7 +112,7 @@ public struct BridgePlugin: CNIPlugin {
                 // The namespace went away between the check and the switch: nothing left to delete.
             }
         }
-        if plan.ipMasq { await removeMasquerade(request) }
+        if plan.ipMasq { await removeMasquerade(request, families: Self.families(in: request.config.prevResult)) }
     }
 
     public func check(_ request: PluginRequest) async throws(CNIError) {
@@ -119,7 +120,7 @@ public struct BridgePlugin: CNIPlugin {
         guard let previous = request.config.prevResult else {
             throw CNIError(.invalidNetworkConfig, "CHECK needs prevResult, the result of the ADD it checks")
         }
-        _ = try await Delegation.run(plan.ipamType, command: .check, request: request)
+        try await ipam(.check, plan, request)
         let host = try session()
         guard let bridge = try netlink({ try host.link(named: plan.bridgeName) }), bridge.kind == "bridge" else {
             throw CNIError(.checkFailed, "bridge \(plan.bridgeName) is missing or is not a bridge")
@@ -163,13 +164,36 @@ public struct BridgePlugin: CNIPlugin {
     }
 
     public func status(_ request: PluginRequest) async throws(CNIError) {
-        let plan = try BridgePlan(request)
-        _ = try await Delegation.run(plan.ipamType, command: .status, request: request)
+        try await ipam(.status, BridgePlan(request), request)
     }
 
     public func garbageCollect(_ request: PluginRequest) async throws(CNIError) {
-        let plan = try BridgePlan(request)
-        _ = try await Delegation.run(plan.ipamType, command: .gc, request: request)
+        try await ipam(.gc, BridgePlan(request), request)
+    }
+
+    // MARK: - IPAM
+
+    /// Our own IPAM runs in this process: the same code and the same files and lock as the
+    /// swiftlet-ipam executable, without starting a process per call. Any other IPAM type is
+    /// run from CNI_PATH as the spec describes.
+    func ipamAdd(_ plan: BridgePlan, _ request: PluginRequest) async throws(CNIError) -> CNIResult {
+        guard plan.ipamType == IPAMPlugin.typeName else { return try await Delegation.add(plan.ipamType, request: request) }
+        return try IPAMPlugin().add(request.with(command: .add))
+    }
+
+    func ipam(_ command: PluginEnvironment.Command, _ plan: BridgePlan, _ request: PluginRequest) async throws(CNIError) {
+        guard plan.ipamType == IPAMPlugin.typeName else {
+            _ = try await Delegation.run(plan.ipamType, command: command, request: request)
+            return
+        }
+        let local = request.with(command: command)
+        switch command {
+        case .delete: try IPAMPlugin().delete(local)
+        case .check: try IPAMPlugin().check(local)
+        case .status: try IPAMPlugin().status(local)
+        case .gc: try IPAMPlugin().garbageCollect(local)
+        case .add, .version: break
+        }
     }
 
     // MARK: - Steps
@@ -221,9 +245,17 @@ public struct BridgePlugin: CNIPlugin {
         }
     }
 
-    func removeMasquerade(_ request: PluginRequest) async {
+    /// The address families a previous result used; both when there is no previous result.
+    static func families(in previous: CNIResult?) -> [IPAddress.Family] {
+        guard let previous, !previous.ips.isEmpty else { return [.v4, .v6] }
+        let used = Set(previous.ips.map(\.address.address.family))
+        return [.v4, .v6].filter(used.contains)
+    }
+
+    func removeMasquerade(_ request: PluginRequest, families: [IPAddress.Family]) async {
         let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
-        for (list, restore) in [("iptables", "iptables-restore"), ("ip6tables", "ip6tables-restore")] {
+        for family in families {
+            let (list, restore) = family == .v4 ? ("iptables", "iptables-restore") : ("ip6tables", "ip6tables-restore")
             guard let listing = try? await Delegation.tool(list, ["-w", "5", "-t", "nat", "-S"]) else { continue }
             let text = rules.removal(fromListing: listing)
             if !text.isEmpty { _ = try? await Delegation.tool(restore, ["--noflush", "-w", "5"], input: text) }
