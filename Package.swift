@@ -39,7 +39,16 @@ let package = Package(
         .target(
             name: "CNIBridge",
             dependencies: [
-                "CNI", "CNetlink", "CLinux",
+                "CNI", "CNIInvocation", "CNetlink", "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+
+        // The runtime's side of CNI (what libcni does): configuration lists, plugin chains, result cache.
+        .target(
+            name: "CNIInvocation",
+            dependencies: [
+                "CNI",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
@@ -76,7 +85,7 @@ let package = Package(
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
         .testTarget(
             name: "CNITests",
-            dependencies: ["CNI", "CNIBridge", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
+            dependencies: ["CNI", "CNIBridge", "CNIInvocation", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

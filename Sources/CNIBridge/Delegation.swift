@@ -6,6 +6,7 @@ import Foundation
 #endif
 import Subprocess
 import SystemPackage
+import CNIInvocation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,36 +16,14 @@ import Glibc
 public enum Delegation {
     /// Finds `type` in the CNI_PATH folders, as the spec tells plugins to find delegates.
     public static func locate(_ type: String, in path: [String]) throws(CNIError) -> String {
-        guard !type.contains("/") else { throw CNIError(.invalidNetworkConfig, "plugin type '\(type)' may not contain '/'") }
-        for folder in path where !folder.isEmpty {
-            let candidate = folder + "/" + type
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        throw CNIError(.delegateFailed, "plugin '\(type)' was not found in CNI_PATH (\(path.joined(separator: ":")))")
+        try PluginExecutor(pluginDirectories: path).locate(type)
     }
 
     /// Runs a delegated plugin with this process's CNI_* variables (the command replaced) and the
     /// same configuration bytes; returns its stdout, or its own CNI error.
     public static func run(_ type: String, command: PluginEnvironment.Command, request: PluginRequest) async throws(CNIError) -> Data {
-        let executable = try locate(type, in: request.environment.path)
-        let output: (status: TerminationStatus, stdout: String, stderr: String)
-        do {
-            let result = try await Subprocess.run(
-                .path(FilePath(executable)),
-                environment: .inherit.updating(["CNI_COMMAND": command.rawValue]),
-                input: .string(String(decoding: request.configBytes, as: UTF8.self)),
-                output: .string(limit: 1 << 20),
-                error: .string(limit: 1 << 20))
-            output = (result.terminationStatus, result.standardOutput, result.standardError)
-        } catch {
-            throw CNIError(.delegateFailed, "cannot run \(executable): \(error)")
-        }
-        let stdout = Data(output.stdout.utf8)
-        if output.status.isSuccess { return stdout }
-        if let error = try? JSONDecoder().decode(CNIError.self, from: stdout) {
-            throw CNIError(error.code, "\(type): \(error.message)", details: error.details)
-        }
-        throw CNIError(.delegateFailed, "\(type) \(command.rawValue) ended with \(output.status): \(output.stderr)\(output.stdout)")
+        try await PluginExecutor(pluginDirectories: request.environment.path)
+            .run(type, command: command, environment: [:], stdin: request.configBytes)
     }
 
     /// ADD through the delegate, its result decoded.

@@ -1,0 +1,91 @@
+import CNI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Subprocess
+import Synchronization
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs CNI plugins the way the spec says: the executable named by `type`, found in the plugin
+/// folders, with `CNI_*` variables and the configuration on stdin, bounded by a timeout.
+public struct PluginExecutor: Sendable {
+    /// Folders searched for plugin executables, in order (CNI_PATH).
+    public var pluginDirectories: [String]
+    /// How long one plugin call may take before it is killed and reported.
+    public var timeout: Duration
+    /// A command the plugin runs under, such as `ip netns exec NODE`, for a caller that is not
+    /// itself in the node's network namespace. Empty: run the plugin directly.
+    public var wrapper: [String]
+
+    public init(pluginDirectories: [String], timeout: Duration = .seconds(60), wrapper: [String] = []) {
+        self.pluginDirectories = pluginDirectories
+        self.timeout = timeout
+        self.wrapper = wrapper
+    }
+
+    /// The executable of plugin `type`, or a CNI error naming the folders searched.
+    public func locate(_ type: String) throws(CNIError) -> String {
+        guard !type.isEmpty, !type.contains("/") else {
+            throw CNIError(.invalidNetworkConfig, "plugin type '\(type)' is not a plain executable name")
+        }
+        for folder in pluginDirectories where !folder.isEmpty {
+            let candidate = folder + "/" + type
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw CNIError(.delegateFailed, "plugin '\(type)' was not found in \(pluginDirectories.joined(separator: ":"))")
+    }
+
+    /// Runs plugin `type` for `command`; returns its stdout, or throws its own CNI error (with the
+    /// plugin named) or one that quotes its stderr.
+    public func run(_ type: String, command: PluginEnvironment.Command, environment: [String: String], stdin: Data) async throws(CNIError) -> Data {
+        let executable = try locate(type)
+        var variables: [Subprocess.Environment.Key: String?] = ["CNI_COMMAND": command.rawValue,
+                                                                "CNI_PATH": pluginDirectories.joined(separator: ":")]
+        for (key, value) in environment { variables[Subprocess.Environment.Key(stringLiteral: key)] = value }
+        let argv = wrapper + [executable]
+        let timedOut = TimeoutFlag()
+        let result: ExecutionResult<Task<Void, any Error>, StringOutput<UTF8>, StringOutput<UTF8>>
+        do {
+            result = try await Subprocess.run(
+                argv[0].hasPrefix("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
+                arguments: Arguments(Array(argv.dropFirst())),
+                environment: .inherit.updating(variables),
+                input: .string(String(decoding: stdin, as: UTF8.self)),
+                output: .string(limit: 4 << 20),
+                error: .string(limit: 1 << 20)
+            ) { execution in
+                let limit = timeout
+                return Task {
+                    try await Task.sleep(for: limit)
+                    timedOut.set()
+                    try? execution.send(signal: .kill)
+                }
+            }
+        } catch {
+            throw CNIError(.delegateFailed, "cannot run plugin \(type) (\(executable)): \(error)")
+        }
+        result.closureResult.cancel()
+        if timedOut.isSet {
+            throw CNIError(.tryAgainLater, "plugin \(type) \(command.rawValue) did not finish within \(timeout) and was killed")
+        }
+        let stdout = Data(result.standardOutput.utf8)
+        if result.terminationStatus.isSuccess { return stdout }
+        if let error = try? JSONDecoder().decode(CNIError.self, from: stdout) {
+            throw CNIError(error.code, "plugin \(type) \(command.rawValue): \(error.message)", details: error.details)
+        }
+        throw CNIError(.delegateFailed,
+                       "plugin \(type) \(command.rawValue) ended with \(result.terminationStatus): \(result.standardError)\(result.standardOutput)")
+    }
+}
+
+/// Set by a watchdog, read by the caller after the process ended.
+final class TimeoutFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}

@@ -1,0 +1,81 @@
+import CNI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The result of each attachment's ADD, kept on disk as libcni keeps it
+/// (`<cacheDirectory>/results/<network>-<containerID>-<ifname>`), so that DEL and CHECK get
+/// their `prevResult` even after the runtime restarted, and GC knows which attachments exist.
+public struct ResultCache: Sendable {
+    public let directory: String
+
+    public init(cacheDirectory: String) {
+        directory = cacheDirectory + "/results"
+    }
+
+    struct Entry: Codable {
+        var kind = "cniCacheV1"
+        let containerId: String
+        let ifName: String
+        let networkName: String
+        let netns: String
+        let cniArgs: [[String]]
+        let capabilityArgs: [String: JSONValue]
+        /// The configuration list the attachment was made with, base64 as libcni writes it.
+        let config: String
+        let result: JSONValue
+    }
+
+    func path(network: String, containerID: String, ifname: String) -> String {
+        directory + "/" + network + "-" + containerID + "-" + ifname
+    }
+
+    func save(_ result: CNIResult, list: NetworkConfigList, attachment: RuntimeAttachment) throws(CNIError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let entry = Entry(
+                containerId: attachment.containerID, ifName: attachment.ifname, networkName: list.name, netns: attachment.netns,
+                cniArgs: attachment.args.sorted { $0.key < $1.key }.map { [$0.key, $0.value] },
+                capabilityArgs: attachment.capabilityArgs, config: list.bytes.base64EncodedString(),
+                result: try JSONValue(encoding: result))
+            let target = path(network: list.name, containerID: attachment.containerID, ifname: attachment.ifname)
+            // Written beside and renamed: a crash never leaves half an entry.
+            let temporary = target + ".tmp"
+            try JSONEncoder().encode(entry).write(to: URL(fileURLWithPath: temporary))
+            try FileManager.default.moveItem(atPath: temporary, toPath: target + ".new")
+            _ = try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.moveItem(atPath: target + ".new", toPath: target)
+        } catch {
+            throw CNIError(.ioFailure, "cannot cache the result in \(directory): \(error)")
+        }
+    }
+
+    func result(network: String, containerID: String, ifname: String) -> CNIResult? {
+        entry(at: path(network: network, containerID: containerID, ifname: ifname)).flatMap { entry in
+            (try? JSONEncoder().encode(entry.result)).flatMap { try? JSONDecoder().decode(CNIResult.self, from: $0) }
+        }
+    }
+
+    func remove(network: String, containerID: String, ifname: String) {
+        _ = try? FileManager.default.removeItem(atPath: path(network: network, containerID: containerID, ifname: ifname))
+    }
+
+    /// Every cached attachment of one network.
+    func attachments(network: String) -> [RuntimeAttachment] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix(network + "-") }.compactMap { entry(at: directory + "/" + $0) }
+            .filter { $0.networkName == network }
+            .map { entry in
+                RuntimeAttachment(
+                    containerID: entry.containerId, netns: entry.netns, ifname: entry.ifName,
+                    args: Dictionary(entry.cniArgs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }, uniquingKeysWith: { a, _ in a }),
+                    capabilityArgs: entry.capabilityArgs)
+            }
+    }
+
+    private func entry(at path: String) -> Entry? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(Entry.self, from: $0) }
+    }
+}
