@@ -52,6 +52,28 @@ struct BridgePluginTests {
         }
     }
 
+    @Test("dual-stack: the pod gets an IPv4 and an IPv6 address, reaches both gateways, and DEL removes both families' rules")
+    func dualStack() async throws {
+        try await BridgeNode.with { node in
+            try await withNetworkNamespaces("pod") { pods in
+                let config = node.config().replacingOccurrences(
+                    of: #"[[{"subnet":"10.80.0.0/24"}]]"#, with: #"[[{"subnet":"10.80.0.0/24"}],[{"subnet":"fd00:80::/64"}]]"#)
+                let added = try await node.run("ADD", pod: pods[0], id: "p1", config: config)
+                #expect(added.succeeded, "\(added.stdout)")
+                #expect(added.addresses == ["10.80.0.2", "fd00:80::2"])
+                #expect(try await pods[0].run("/bin/busybox", ["ping", "-c", "1", "-W", "2", "fd00:80::1"]).succeeded)
+                #expect(try await pods[0].run("/bin/busybox", ["ping", "-c", "1", "-W", "2", "10.80.0.1"]).succeeded)
+                let v6Rules = try await node.node.runChecked("ip6tables", ["-w", "5", "-t", "nat", "-S"]).standardOutput
+                #expect(v6Rules.contains("id: p1"))
+
+                let withPrevious = String(config.dropLast()) + #","prevResult":"# + added.stdout.trimmingCharacters(in: .newlines) + "}"
+                #expect(try await node.run("DEL", pod: pods[0], id: "p1", config: withPrevious).succeeded)
+                #expect(!(try await node.node.runChecked("ip6tables", ["-w", "5", "-t", "nat", "-S"]).standardOutput.contains("CNI-")))
+                #expect(!(try await node.natRules().contains("CNI-")))
+            }
+        }
+    }
+
     @Test("hairpin mode is set on the pod's bridge port when asked")
     func hairpinMode() async throws {
         try await BridgeNode.with { node in

@@ -84,3 +84,20 @@ struct NetworkConfigListTests {
         #expect(text.contains(#""hostPort":8080"#))
     }
 }
+
+@Suite("The default network")
+struct DefaultNetworkTests {
+    @Test("the default list parses, is dual-stack ready and names our plugins")
+    func defaultListParses() throws {
+        let text = DefaultNetwork.configurationList(
+            podCIDRs: [IPNetwork("10.244.1.0/24")!, IPNetwork("fd00:244:1::/64")!], includePortmap: true)
+        let list = try NetworkConfigList(bytes: Data(text.utf8), source: DefaultNetwork.fileName)
+        #expect(list.name == "swiftlet" && list.cniVersion == "1.1.0")
+        #expect(list.pluginTypes == ["swiftlet-bridge", "portmap"])
+        let ipam = try #require(list.plugins[0]["ipam"])
+        let plan = try IPAMPlan(try JSONDecoder().decode(IPAMConfig.self, from: JSONEncoder().encode(ipam)))
+        #expect(plan.rangeSets.map(\.description) == ["10.244.1.1-10.244.1.254", "fd00:244:1::1-fd00:244:1:0:ffff:ffff:ffff:ffff"])
+        let withoutPortmap = DefaultNetwork.configurationList(podCIDRs: [IPNetwork("10.244.1.0/24")!], includePortmap: false)
+        #expect(try NetworkConfigList(bytes: Data(withoutPortmap.utf8), source: "x").pluginTypes == ["swiftlet-bridge"])
+    }
+}
