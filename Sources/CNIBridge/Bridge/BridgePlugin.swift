@@ -100,8 +100,15 @@ public struct BridgePlugin: CNIPlugin {
 
     public func delete(_ request: PluginRequest) async throws(CNIError) {
         let plan = try BridgePlan(request)
-        // IPAM first: even when the namespace is gone, the address must come back.
-        try await ipam(.delete, plan, request)
+        // Release as much as possible: a failing step does not stop the others, and the first
+        // error is reported at the end. IPAM first, because the address must come back even
+        // when the namespace is already gone.
+        var firstError: CNIError?
+        do {
+            try await ipam(.delete, plan, request)
+        } catch {
+            firstError = error
+        }
         if let netns = request.environment.netns, let ifname = request.environment.ifname,
            FileManager.default.fileExists(atPath: netns) {
             do {
@@ -110,9 +117,12 @@ public struct BridgePlugin: CNIPlugin {
                 }
             } catch where error.code == .unknownContainer {
                 // The namespace went away between the check and the switch: nothing left to delete.
+            } catch {
+                firstError = firstError ?? error
             }
         }
         if plan.ipMasq { await removeMasquerade(request, families: Self.families(in: request.config.prevResult)) }
+        if let firstError { throw firstError }
     }
 
     public func check(_ request: PluginRequest) async throws(CNIError) {

@@ -14,25 +14,30 @@ public struct RouteInfo: Equatable, Sendable {
 extension NetlinkSession {
     /// Adds an address; the same address already present is not an error.
     public func addAddress(_ network: IPNetwork, toLinkAt index: Int32) throws(NetlinkError) {
-        guard let request = rtnl_addr_alloc() else { throw NetlinkError(operation: "rtnl_addr_alloc", code: -NLE_NOMEM) }
-        defer { rtnl_addr_put(request) }
-        guard let local = makeNetlinkAddress(network.address, prefixLength: network.prefixLength) else {
-            throw NetlinkError(operation: "nl_addr_build(\(network))", code: -NLE_NOMEM)
+        try withAddressRequest(network, index) { request throws(NetlinkError) in
+            if network.address.family == .v6 {
+                // No duplicate address detection: the address is ours by allocation, and DAD would
+                // keep it "tentative" (unusable) for a second or more after ADD returns.
+                rtnl_addr_set_flags(request, UInt32(IFA_F_NODAD))
+            }
+            let code = rtnl_addr_add(socket, request, 0)
+            if code == -NLE_EXIST { return }
+            try check("add address \(network)", code)
         }
-        defer { nl_addr_put(local) }
-        rtnl_addr_set_ifindex(request, index)
-        try check("rtnl_addr_set_local(\(network))", rtnl_addr_set_local(request, local))
-        if network.address.family == .v6 {
-            // No duplicate address detection: the address is ours by allocation, and DAD would
-            // keep it "tentative" (unusable) for a second or more after ADD returns.
-            rtnl_addr_set_flags(request, UInt32(IFA_F_NODAD))
-        }
-        let code = rtnl_addr_add(socket, request, 0)
-        if code == -NLE_EXIST { return }
-        try check("add address \(network)", code)
     }
 
+    /// Deletes an address; one that is not there is not an error.
     public func deleteAddress(_ network: IPNetwork, fromLinkAt index: Int32) throws(NetlinkError) {
+        try withAddressRequest(network, index) { request throws(NetlinkError) in
+            let code = rtnl_addr_delete(socket, request, 0)
+            if code == -NLE_OBJ_NOTFOUND || code == -NLE_NOADDR { return }
+            try check("delete address \(network)", code)
+        }
+    }
+
+    /// An address object for `network` on interface `index`, released after `body`.
+    private func withAddressRequest(_ network: IPNetwork, _ index: Int32,
+                                    _ body: (OpaquePointer) throws(NetlinkError) -> Void) throws(NetlinkError) {
         guard let request = rtnl_addr_alloc() else { throw NetlinkError(operation: "rtnl_addr_alloc", code: -NLE_NOMEM) }
         defer { rtnl_addr_put(request) }
         guard let local = makeNetlinkAddress(network.address, prefixLength: network.prefixLength) else {
@@ -41,9 +46,7 @@ extension NetlinkSession {
         defer { nl_addr_put(local) }
         rtnl_addr_set_ifindex(request, index)
         try check("rtnl_addr_set_local(\(network))", rtnl_addr_set_local(request, local))
-        let code = rtnl_addr_delete(socket, request, 0)
-        if code == -NLE_OBJ_NOTFOUND || code == -NLE_NOADDR { return }
-        try check("delete address \(network)", code)
+        try body(request)
     }
 
     /// The global addresses of an interface (link-local IPv6 addresses are left out).
