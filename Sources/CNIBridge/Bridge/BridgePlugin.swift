@@ -24,7 +24,7 @@ public struct BridgePlugin: CNIPlugin {
         let host = try session()
 
         let bridge = try ensureBridge(plan, on: host)
-        let existing = try withNetworkNamespace(netns) { () throws(CNIError) in try inPod { try NetlinkSession().link(named: ifname) } }
+        let existing = try withNetworkNamespace(netns) { () throws(CNIError) in try netlink { try NetlinkSession().link(named: ifname) } }
         if existing != nil {
             throw CNIError(.invalidNetworkConfig, "interface \(ifname) already exists in \(netns)")
         }
@@ -48,7 +48,7 @@ public struct BridgePlugin: CNIPlugin {
                                       uniquingKeysWith: { first, _ in first })
 
             let podLink = try withNetworkNamespace(netns) { () throws(CNIError) -> LinkInfo in
-                try inPod {
+                try netlink {
                     let pod = try NetlinkSession()
                     guard let link = try pod.link(named: ifname) else {
                         throw NetlinkError(operation: "find \(ifname) in the pod", code: -1)
@@ -113,7 +113,7 @@ public struct BridgePlugin: CNIPlugin {
            FileManager.default.fileExists(atPath: netns) {
             do {
                 try withNetworkNamespace(netns) { () throws(CNIError) in
-                    try inPod { try NetlinkSession().deleteLink(named: ifname) }
+                    try netlink { try NetlinkSession().deleteLink(named: ifname) }
                 }
             } catch where error.code == .unknownContainer {
                 // The namespace went away between the check and the switch: nothing left to delete.
@@ -292,10 +292,6 @@ func netlink<T>(_ body: () throws -> T) throws(CNIError) -> T {
     }
 }
 
-/// `netlink` for work done inside the pod's namespace.
-func inPod<T>(_ body: () throws -> T) throws(CNIError) -> T {
-    try netlink(body)
-}
 
 extension String {
     init(format8Hex value: UInt32) {
