@@ -87,5 +87,7 @@ struct BridgePlanTests {
 
             """)
         #expect(rules.removal(fromListing: "-P POSTROUTING ACCEPT").isEmpty)
+        #expect(MasqueradeRules.containerIDs(network: "podnet", inListing: listing) == ["abc", "other"])
+        #expect(MasqueradeRules.containerIDs(network: "othernet", inListing: listing).isEmpty)
     }
 }

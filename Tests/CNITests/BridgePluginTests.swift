@@ -176,7 +176,7 @@ struct BridgePluginTests {
         }
     }
 
-    @Test("GC and STATUS go through to the IPAM plugin")
+    @Test("GC releases leaked addresses and masquerade rules; STATUS goes through to IPAM")
     func gcAndStatusDelegate() async throws {
         try await BridgeNode.with { node in
             try await withNetworkNamespaces("pod") { pods in
@@ -186,6 +186,8 @@ struct BridgePluginTests {
                 #expect(try await node.run("GC", pod: pods[0], id: "x", config: gc).succeeded)
                 let files = try FileManager.default.contentsOfDirectory(atPath: node.root.cniDataDirectory + "/podnet")
                 #expect(!files.contains("10.80.0.2"))
+                // The leaked attachment's masquerade rules are gone too.
+                #expect(!(try await node.natRules().contains("id: leaked")))
             }
         }
     }

@@ -177,8 +177,21 @@ public struct BridgePlugin: CNIPlugin {
         try await ipam(.status, BridgePlan(request), request)
     }
 
+    /// Releases what crashed or forgotten attachments still hold: their addresses (through
+    /// IPAM) and their masquerade rules.
     public func garbageCollect(_ request: PluginRequest) async throws(CNIError) {
-        try await ipam(.gc, BridgePlan(request), request)
+        let plan = try BridgePlan(request)
+        try await ipam(.gc, plan, request)
+        guard plan.ipMasq else { return }
+        let valid = Set((request.config.validAttachments ?? []).map(\.containerID))
+        for (list, restore) in [("iptables", "iptables-restore"), ("ip6tables", "ip6tables-restore")] {
+            guard let listing = try? await Delegation.tool(list, ["-w", "5", "-t", "nat", "-S"]) else { continue }
+            let stale = MasqueradeRules.containerIDs(network: request.config.name, inListing: listing).subtracting(valid)
+            for containerID in stale.sorted() {
+                let text = MasqueradeRules(network: request.config.name, containerID: containerID).removal(fromListing: listing)
+                if !text.isEmpty { _ = try await Delegation.tool(restore, ["--noflush", "-w", "5"], input: text) }
+            }
+        }
     }
 
     // MARK: - IPAM

@@ -64,6 +64,21 @@ public struct MasqueradeRules: Equatable, Sendable {
     }
 }
 
+extension MasqueradeRules {
+    /// The container IDs that have masquerade rules of `network` in a nat table listed by
+    /// `iptables -t nat -S`, read from the comment every POSTROUTING jump carries.
+    public static func containerIDs(network: String, inListing listing: String) -> Set<String> {
+        let marker = "--comment \"name: \(network) id: "
+        var found: Set<String> = []
+        for line in listing.split(separator: "\n") where line.hasPrefix("-A POSTROUTING ") {
+            guard let start = line.firstRange(of: marker)?.upperBound,
+                  let end = line[start...].firstIndex(of: "\"") else { continue }
+            found.insert(String(line[start..<end]))
+        }
+        return found
+    }
+}
+
 /// FNV-1a: small, stable across runs and platforms, enough to spread names (not for security).
 func fnv1a64(_ text: String, seed: UInt64) -> UInt64 {
     var hash = seed
