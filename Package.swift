@@ -14,6 +14,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The Kubernetes API client: HTTP/TLS, kubeconfig YAML.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Test support only: a CA and certificates for the test API server, signed service-account tokens.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // The one place the version lives: `swiftlet version`, the CRI runtime version and the kubelet version string.
@@ -33,8 +42,11 @@ let package = Package(
         // The few things Swift must not do itself, in C: namespace entry now; the container init later.
         .target(name: "CLinux"),
 
+        // Any JSON value: CNI passes plugin configurations through, the test API server stores objects.
+        .target(name: "SwiftletJSON"),
+
         // CNI spec types, the plugin protocol and the IPAM plugin's logic: no netlink, no processes.
-        .target(name: "CNI"),
+        .target(name: "CNI", dependencies: ["SwiftletJSON"]),
         // The bridge plugin: netlink through libnl, namespace entry, delegation to other plugins.
         .target(
             name: "CNIBridge",
@@ -48,9 +60,21 @@ let package = Package(
         .target(
             name: "CNIInvocation",
             dependencies: [
-                "CNI",
+                "CNI", "SwiftletJSON",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+
+        // Kubernetes objects, kubeconfig, the REST client and informers.
+        .target(
+            name: "KubeAPI",
+            dependencies: [
+                "SwiftletVersion", "SwiftletJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
             ]),
 
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
@@ -74,6 +98,24 @@ let package = Package(
             ],
             path: "Tests/TestSupport"),
 
+        // A real Kubernetes API server for tests: HTTPS, list/watch, selectors, patches, faults.
+        .target(
+            name: "TestAPIServer",
+            dependencies: [
+                "SwiftletJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/TestAPIServer"),
+
+        .testTarget(
+            name: "KubeAPITests",
+            dependencies: ["KubeAPI", "TestAPIServer", "TestSupport", "SwiftletJSON"]),
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["CSeccomp", "CCap", "CNetlink", "TestSupport"]),
@@ -85,7 +127,7 @@ let package = Package(
             dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
         .testTarget(
             name: "CNITests",
-            dependencies: ["CNI", "CNIBridge", "CNIInvocation", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
+            dependencies: ["CNI", "CNIBridge", "CNIInvocation", "SwiftletJSON", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

@@ -1,4 +1,5 @@
 import CNI
+import SwiftletJSON
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import CNI
+import SwiftletJSON
 
 /// What the runtime knows about one attachment: which container, which namespace, which
 /// interface, and the per-pod values for plugins that declared capabilities.

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletJSON
 import Testing
 import TestSupport
 @testable import CNI
