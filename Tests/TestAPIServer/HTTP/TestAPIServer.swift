@@ -151,12 +151,8 @@ public final class TestAPIServer: Sendable {
     }
 
     private func serve(_ connection: Connection) async {
-        let certificateIdentity: (user: String, groups: [String])? = await {
-            guard let certificate = try? await connection.channel.nioSSL_peerCertificate().get(),
-                let der = try? certificate.toDERBytes()
-            else { return nil }
-            return TestPKI.identity(derEncoded: der)
-        }()
+        // Read once the handshake is done, which the first request proves.
+        var certificateIdentity: (user: String, groups: [String])??
         try? await connection.async.executeThenClose { inbound, outbound in
             var parts = inbound.makeAsyncIterator()
             while let part = try await parts.next() {
@@ -170,10 +166,14 @@ public final class TestAPIServer: Sendable {
                     }
                 }
                 var request = Request(head: head, body: body)
+                if certificateIdentity == nil {
+                    let certificate = try? await connection.channel.nioSSL_peerCertificate().get()
+                    certificateIdentity = .some((try? certificate?.toDERBytes()).flatMap { $0.flatMap(TestPKI.identity(derEncoded:)) })
+                }
                 if let token = request.bearerToken {
                     request.identity = identity(token: token)
                 } else {
-                    request.identity = certificateIdentity
+                    request.identity = certificateIdentity ?? nil
                 }
                 let response = await respond(to: request)
                 record(RecordedRequest(

@@ -330,7 +330,7 @@ public final class ObjectStore: Sendable {
     }
 
     /// Ends every open watch: abruptly (mid-event) or cleanly.
-    func cutWatches(abruptly: Bool) {
+    public func cutWatches(abruptly: Bool) {
         state.withLock { state in
             for watcher in state.watchers.values {
                 watcher.continuation.yield(abruptly ? .cut : .end)
