@@ -36,6 +36,7 @@ public final class KubeClient: Sendable {
         if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
         // The API speaks HTTP/1.1 everywhere; HTTP/2 would put every watch on one connection.
         tls.applicationProtocols = ["http/1.1"]
+        tls.shutdownTimeout = .milliseconds(200)
 
         var http = HTTPClient.Configuration(tlsConfiguration: tls)
         http.httpVersion = .http1Only
@@ -145,14 +146,44 @@ public final class KubeClient: Sendable {
         let path = ResourcePath(Object.self, namespace: namespace)
         var query = options.queryItems
         query.append(("watch", "true"))
-        // The server ends the watch at timeoutSeconds; the client's deadline only guards a hung peer.
-        let serverTimeout = options.timeoutSeconds ?? 3600
-        let response = try await execute(
-            "GET", path, query: query, body: nil, contentType: nil, deadline: .seconds(Int64(serverTimeout) + 30))
-        guard response.status.code == 200 else {
-            throw await failure(response, verb: "GET", path: path)
+        do {
+            try await limiter.acquire()
+        } catch {
+            throw KubeAPIError(reason: .transport, code: 0, verb: "GET", path: path.path, message: "cancelled")
         }
-        return WatchStream(body: response.body, path: path.path)
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(
+                url: configuration.server + path.path + Self.queryString(query), method: .GET,
+                headers: try headers(verb: "GET", path: path, contentType: nil))
+        } catch let error as KubeAPIError {
+            throw error
+        } catch {
+            throw KubeAPIError(reason: .transport, code: 0, verb: "GET", path: path.path, message: "\(error)")
+        }
+        // The server ends the watch at timeoutSeconds; the client's deadline only guards a hung peer.
+        let serverTimeout = Int64(options.timeoutSeconds ?? 3600)
+        let connection = WatchConnection(http: http, request: request, deadline: .now() + .seconds(serverTimeout + 30))
+        var parts = connection.parts.makeAsyncIterator()
+        let head: HTTPResponseHead
+        do {
+            guard case .head(let received)? = try await withTaskCancellationHandler(
+                operation: { try await parts.next() }, onCancel: { connection.cancel() })
+            else {
+                throw KubeAPIError(reason: .transport, code: 0, verb: "GET", path: path.path, message: "no response")
+            }
+            head = received
+        } catch let error as KubeAPIError {
+            throw error
+        } catch {
+            throw KubeAPIError(reason: .transport, code: 0, verb: "GET", path: path.path, message: "\(error)")
+        }
+        guard head.status == .ok else {
+            var body = ByteBuffer()
+            while case .body(var chunk)? = try? await parts.next() { body.writeBuffer(&chunk) }
+            throw Self.failure(head.status, headers: head.headers, body: body, verb: "GET", path: path)
+        }
+        return WatchStream(connection: connection, parts: parts, path: path.path)
     }
 
     // MARK: Requests
@@ -214,13 +245,8 @@ public final class KubeClient: Sendable {
         }
         var request = HTTPClientRequest(url: configuration.server + path.path + Self.queryString(query))
         request.method = HTTPMethod(rawValue: verb)
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: configuration.userAgent)
-        if let token = try bearerToken(verb: verb, path: path) {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
+        request.headers = try headers(verb: verb, path: path, contentType: body == nil ? nil : (contentType ?? "application/json"))
         if let body {
-            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
@@ -228,6 +254,17 @@ public final class KubeClient: Sendable {
         } catch {
             throw KubeAPIError(reason: .transport, code: 0, verb: verb, path: path.path, message: "\(error)")
         }
+    }
+
+    private func headers(verb: String, path: ResourcePath, contentType: String?) throws(KubeAPIError) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let token = try bearerToken(verb: verb, path: path) {
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        return headers
     }
 
     private func bearerToken(verb: String, path: ResourcePath) throws(KubeAPIError) -> String? {
@@ -238,11 +275,6 @@ public final class KubeClient: Sendable {
             return String(String(decoding: data, as: UTF8.self).trimmingSpaces())
         }
         return staticToken
-    }
-
-    func failure(_ response: HTTPClientResponse, verb: String, path: ResourcePath) async -> KubeAPIError {
-        let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
-        return Self.failure(response.status, headers: response.headers, body: bytes, verb: verb, path: path)
     }
 
     static func failure(_ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, verb: String, path: ResourcePath) -> KubeAPIError {

@@ -103,18 +103,25 @@ public final class Informer<Object: KubeResource>: Sendable {
         var backoff = options.backoff
         var needsList = true
         while !Task.isCancelled {
+            var progressed = false
             do {
                 if needsList {
                     try await relist()
                     needsList = false
                     backoff.reset()
                 }
-                let outcome = try await watchOnce()
+                let outcome = try await watchOnce(progressed: &progressed)
                 if outcome == .gone { needsList = true } else { backoff.reset() }
             } catch {
                 if Task.isCancelled { break }
                 if error.reason == .gone {
                     needsList = true
+                    continue
+                }
+                // A watch that broke after it delivered events was healthy: resume at once,
+                // from its last version. Failures to list or to start a watch back off.
+                if progressed {
+                    backoff.reset()
                     continue
                 }
                 try? await Task.sleep(for: backoff.next())
@@ -144,7 +151,7 @@ public final class Informer<Object: KubeResource>: Sendable {
 
     enum WatchOutcome { case closed, gone }
 
-    private func watchOnce() async throws(KubeAPIError) -> WatchOutcome {
+    private func watchOnce(progressed: inout Bool) async throws(KubeAPIError) -> WatchOutcome {
         var watchOptions = ListOptions(labelSelector: options.labelSelector, fieldSelector: options.fieldSelector)
         watchOptions.resourceVersion = lastSyncResourceVersion
         watchOptions.allowWatchBookmarks = true
@@ -159,6 +166,7 @@ public final class Informer<Object: KubeResource>: Sendable {
                     reason: KubeAPIError.reason(statusReason: status.reason, code: status.code ?? 500), code: status.code ?? 500,
                     verb: "WATCH", path: Object.apiPrefix + "/" + Object.plural, message: status.message ?? "watch error", status: status)
             }
+            progressed = true
             deliver(event)
         }
         return .closed
