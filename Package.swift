@@ -88,6 +88,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Decode throughput and memory of the API client (Benchmarks/kubeapi.sh).
+        .executableTarget(name: "kubeapi-bench", dependencies: ["KubeAPI", "CLinux"], path: "Benchmarks/KubeAPIBench"),
+
         // Shared by every test suite: namespaces, temporary roots, processes, gating, test images.
         .target(
             name: "TestSupport",

@@ -232,6 +232,10 @@ struct ClientTests {
             let wrongAudience = try await client.review(TokenReview(token: token, audiences: ["api"]))
             #expect(wrongAudience.status?.authenticated == false)
 
+            // The token dies with the pod it is bound to.
+            try await client.delete(Pod.self, name: "web", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
+            #expect(try await client.review(TokenReview(token: token, audiences: ["vault"])).status?.authenticated == false)
+
             let access = try await client.review(SubjectAccessReview(spec: .init(
                 user: "alice", groups: [], resourceAttributes: .init(namespace: "default", verb: "get", resource: "nodes", subresource: "log"))))
             #expect(access.status?.allowed == true)

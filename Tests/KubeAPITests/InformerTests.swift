@@ -203,7 +203,22 @@ struct InformerTests {
             var late = informer.events().makeAsyncIterator()
             guard case .added(let first)? = await late.next() else { Issue.record("no replay"); return }
             #expect(first.metadata.name == "before")
+
+            // Cancelling the informer ends it and every subscriber's stream, promptly.
+            runner.cancel()
+            #expect(await Self.finishes(within: .seconds(5)) { await runner.value; await consumer.value })
         }
+    }
+
+    /// True when `work` completes before the limit (it keeps running if it does not).
+    static func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        final class Flag: Sendable { let done = Mutex(false) }
+        let flag = Flag()
+        Task {
+            await work()
+            flag.done.withLock { $0 = true }
+        }
+        return await eventually(within: limit) { flag.done.withLock { $0 } }
     }
 
     @Test func seesEveryChangeExactlyOnceAcrossWatchCuts() async throws {

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 
 /// The events of one watch request, decoded one object at a time as the chunks arrive.
@@ -27,9 +22,9 @@ public struct WatchStream<Object: KubeResource>: AsyncSequence, Sendable {
         let connection: WatchConnection
         var parts: AsyncThrowingStream<WatchConnection.Part, any Error>.AsyncIterator
         let path: String
-        var framer = JSONObjectFramer()
-        var pending: [ArraySlice<UInt8>] = []
-        let decoder = JSONDecoder()
+        var decoder = WatchEventDecoder<Object>()
+        var pending: [WatchEvent<Object>] = []
+        var next = 0
 
         init(connection: WatchConnection, parts: AsyncThrowingStream<WatchConnection.Part, any Error>.AsyncIterator, path: String) {
             self.connection = connection
@@ -38,7 +33,7 @@ public struct WatchStream<Object: KubeResource>: AsyncSequence, Sendable {
         }
 
         public mutating func next() async throws(KubeAPIError) -> WatchEvent<Object>? {
-            while pending.isEmpty {
+            while next == pending.count {
                 let part: WatchConnection.Part?
                 do {
                     let connection = self.connection
@@ -48,24 +43,21 @@ public struct WatchStream<Object: KubeResource>: AsyncSequence, Sendable {
                     throw KubeAPIError(reason: .transport, code: 200, verb: "WATCH", path: path, message: "the watch stream broke: \(error)")
                 }
                 guard let part else {
-                    if framer.hasPartialObject {
+                    if decoder.hasPartialEvent {
                         throw KubeAPIError(reason: .transport, code: 200, verb: "WATCH", path: path, message: "the watch stream ended inside an event")
                     }
                     return nil
                 }
                 guard case .body(let chunk) = part else { continue }
                 do {
-                    pending = try framer.append(chunk.readableBytesView)
+                    pending = try decoder.append(chunk.readableBytesView)
+                    next = 0
                 } catch {
-                    throw KubeAPIError(reason: .decoding, code: 200, verb: "WATCH", path: path, message: "a watch event exceeds \(framer.maximumObjectSize) bytes")
+                    throw KubeAPIError(reason: .decoding, code: 200, verb: "WATCH", path: path, message: error.description)
                 }
             }
-            let bytes = pending.removeFirst()
-            do {
-                return try decoder.decode(WatchEvent<Object>.self, from: Data(bytes))
-            } catch {
-                throw KubeAPIError(reason: .decoding, code: 200, verb: "WATCH", path: path, message: "an event does not decode: \(error)")
-            }
+            defer { next += 1 }
+            return pending[next]
         }
     }
 }

@@ -96,10 +96,16 @@ public struct VolumeProjection: Codable, Sendable, Hashable {
         public var name: String?
         public var items: [KeyToPath]?
         public var optional: Bool?
+        public init(name: String, items: [KeyToPath]? = nil, optional: Bool? = nil) {
+            self.name = name
+            self.items = items
+            self.optional = optional
+        }
     }
 
     public struct DownwardAPIProjection: Codable, Sendable, Hashable {
         public var items: [DownwardAPIVolumeFile]?
+        public init(items: [DownwardAPIVolumeFile]) { self.items = items }
     }
     public init() {}
 }

@@ -93,10 +93,12 @@ public final class Informer<Object: KubeResource>: Sendable {
             await group.next()
             group.cancelAll()
         }
-        state.withLock { state in
-            for continuation in state.subscribers.values { continuation.finish() }
-            state.subscribers = [:]
+        // Finished outside the lock: finishing runs the stream's termination handler, which takes it.
+        let subscribers = state.withLock { state in
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
         }
+        for continuation in subscribers { continuation.finish() }
     }
 
     private func listAndWatch() async {

@@ -66,14 +66,15 @@ public struct QuantityError: Error, Equatable, CustomStringConvertible {
 extension Quantity: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        // Upstream accepts a bare JSON number too (`"cpu": 2`).
+        // Almost always a string; upstream accepts a bare JSON number too (`"cpu": 2`). A failed
+        // decode attempt builds an error, so the common case goes first.
         let text: String
-        if let number = try? container.decode(Int64.self) {
-            text = String(number)
-        } else if let number = try? container.decode(Double.self) {
+        if let string = try? container.decode(String.self) {
+            text = string
+        } else if let number = try? container.decode(Int64.self) {
             text = String(number)
         } else {
-            text = try container.decode(String.self)
+            text = String(try container.decode(Double.self))
         }
         do {
             self = try QuantityParser.parse(text)

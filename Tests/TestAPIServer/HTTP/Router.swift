@@ -265,7 +265,7 @@ extension TestAPIServer {
         if case .array(let list) = body["spec"]?["audiences"] ?? .null { wanted = list.compactMap(\.stringValue) }
         var status: [String: JSONValue] = ["authenticated": .bool(false)]
         if let claims = tokens.verify(token), claims.exp > Int64(Date().timeIntervalSince1970),
-            wanted.isEmpty || !Set(wanted).isDisjoint(with: claims.aud)
+            wanted.isEmpty || !Set(wanted).isDisjoint(with: claims.aud), boundObjectExists(claims)
         {
             let groups = ["system:serviceaccounts", "system:serviceaccounts:\(claims.kubernetes.namespace)", "system:authenticated"]
             status = [
@@ -284,6 +284,13 @@ extension TestAPIServer {
         var reply = ObjectStore.objectFields(body)
         reply["status"] = .object(status)
         return .json(.object(reply), status: 201)
+    }
+
+    /// A token bound to a pod dies with the pod (or with a namesake that replaced it).
+    private func boundObjectExists(_ claims: ServiceAccountTokens.Claims) -> Bool {
+        guard let pod = claims.kubernetes.pod else { return true }
+        let found = try? store.get(.pods, namespace: claims.kubernetes.namespace, name: pod.name)
+        return found?["metadata"]?["uid"]?.stringValue == pod.uid
     }
 
     private func subjectAccessReview(_ request: Request) throws(APIError) -> Response {
