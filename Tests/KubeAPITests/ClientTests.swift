@@ -181,6 +181,18 @@ struct ClientTests {
         }
     }
 
+    @Test func aSlowServerHitsTheRequestDeadline() async throws {
+        try await withAPIServer(tune: { $0.requestTimeout = .milliseconds(300) }) { server, client in
+            server.faults.setLatency(.seconds(2))
+            let start = ContinuousClock.now
+            let failure = await apiError { _ = try await client.list(Pod.self) }
+            #expect(failure?.reason == .transport)
+            #expect(ContinuousClock.now - start < .seconds(2))
+            server.faults.setLatency(.zero)
+            _ = try await client.list(Pod.self)
+        }
+    }
+
     @Test func bearerTokensAuthenticateAndBadCredentialsDoNot() async throws {
         try await withAPIServer { server, _ in
             server.addToken("s3cret", user: "alice", groups: ["devs"])

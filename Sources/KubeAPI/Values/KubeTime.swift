@@ -22,18 +22,8 @@ public struct KubeTime: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     public var description: String { RFC3339.format(microseconds: microseconds, fractionDigits: 0) }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do { self.microseconds = try RFC3339.parse(text) } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { microseconds = try RFC3339.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try RFC3339.encode(description, to: encoder) }
 
     public static func < (lhs: KubeTime, rhs: KubeTime) -> Bool { lhs.microseconds < rhs.microseconds }
 
@@ -54,18 +44,8 @@ public struct MicroTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var description: String { RFC3339.format(microseconds: microseconds, fractionDigits: 6) }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do { self.microseconds = try RFC3339.parse(text) } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public init(from decoder: any Decoder) throws { microseconds = try RFC3339.decode(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try RFC3339.encode(description, to: encoder) }
 
     public static func < (lhs: MicroTime, rhs: MicroTime) -> Bool { lhs.microseconds < rhs.microseconds }
 }
@@ -78,6 +58,18 @@ public struct TimeFormatError: Error, CustomStringConvertible {
 /// RFC 3339 without a calendar library: the API only ever writes UTC, and readers must accept
 /// offsets and any number of fraction digits.
 enum RFC3339 {
+    static func decode(from decoder: any Decoder) throws -> Int64 {
+        let container = try decoder.singleValueContainer()
+        do { return try parse(try container.decode(String.self)) } catch let error as TimeFormatError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    static func encode(_ text: String, to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
     static func parse(_ text: String) throws(TimeFormatError) -> Int64 {
         let bytes = Array(text.utf8)
         let error = TimeFormatError(text: text)
