@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // Test support only: a CA and certificates for the test API server, signed service-account tokens.
+        // Digests of image content; in tests also a CA and signed tokens for the test API server.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(
             name: "CCap", pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(
             name: "CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
@@ -77,6 +80,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
 
+        // The container runtime: the image store (import, verify, unpack) now; the CRI server next.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "CArchive", "CLinux",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
         .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
         .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"]),
@@ -117,11 +128,14 @@ let package = Package(
             path: "Tests/TestAPIServer"),
 
         .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "TestSupport", "CLinux"]),
+        .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "TestAPIServer", "TestSupport", "SwiftletJSON"]),
         .testTarget(
             name: "SystemLibraryTests",
-            dependencies: ["CSeccomp", "CCap", "CNetlink", "TestSupport"]),
+            dependencies: ["CSeccomp", "CCap", "CNetlink", "CArchive", "TestSupport"]),
         .testTarget(
             name: "TestSupportTests",
             dependencies: ["TestSupport"]),

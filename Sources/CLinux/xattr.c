@@ -12,3 +12,7 @@ int swiftlet_lsetxattr(const char *path, const char *name, const void *value, si
 ssize_t swiftlet_llistxattr(const char *path, char *list, size_t size) {
     return llistxattr(path, list, size);
 }
+
+int swiftlet_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}

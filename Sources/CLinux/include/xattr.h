@@ -10,5 +10,6 @@
 ssize_t swiftlet_lgetxattr(const char *path, const char *name, void *value, size_t size);
 int swiftlet_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags);
 ssize_t swiftlet_llistxattr(const char *path, char *list, size_t size);
+int swiftlet_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
 
 #endif
