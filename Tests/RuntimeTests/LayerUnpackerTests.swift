@@ -96,6 +96,27 @@ struct LayerUnpackerTests {
         }
     }
 
+    @Test("the decompressed layer must hash to its diff ID")
+    func diffIDsAreChecked() async throws {
+        try require(Requirement.testImages + [.root])
+        let images = try await TestImages.shared()
+        let layer = images.busybox.layers[1]
+        let blob = images.layoutPath(images.busybox) + "/blobs/sha256/" + layer.digest.dropFirst("sha256:".count)
+        try await withTemporaryRoot { root in
+            let right = try Digest(parsing: images.busybox.diffIDs[1])
+            try FileManager.default.createDirectory(atPath: root.path + "/a", withIntermediateDirectories: true)
+            _ = try LayerUnpacker().unpack(layerAt: blob, named: layer.digest, into: root.path + "/a", diffID: right)
+            try FileManager.default.createDirectory(atPath: root.path + "/b", withIntermediateDirectories: true)
+            let wrong = try Digest(parsing: images.busybox.diffIDs[0])
+            do {
+                _ = try LayerUnpacker().unpack(layerAt: blob, named: layer.digest, into: root.path + "/b", diffID: wrong)
+                Issue.record("a wrong diff ID passed")
+            } catch {
+                #expect("\(error)".contains("the image config says \(wrong)"))
+            }
+        }
+    }
+
     @Test("a layer that expands beyond the limit is refused")
     func decompressionBombsStop() async throws {
         try require(Requirement.testImages + [.root])

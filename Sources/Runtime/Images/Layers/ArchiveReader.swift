@@ -1,4 +1,5 @@
 import CArchive
+import Crypto
 
 /// A tar stream read through libarchive, whatever its compression (gzip, zstd, none):
 /// headers become `LayerEntry` values, data is read in blocks. One pass, nothing buffered.
@@ -6,6 +7,11 @@ final class ArchiveReader {
     private let archive: OpaquePointer
     /// The archive's name in errors.
     let name: String
+    /// When hashing: the decompressing reader the tar reader pulls from, and the hash of
+    /// every decompressed byte (a layer's diff ID), computed in the same pass.
+    private var source: OpaquePointer?
+    private var hasher = SHA256()
+    private var sourceBuffer: UnsafeMutableRawBufferPointer?
 
     struct Failure: Error, CustomStringConvertible {
         let archive: String
@@ -13,21 +19,69 @@ final class ArchiveReader {
         var description: String { "\(archive): \(message)" }
     }
 
-    init(path: String, name: String) throws(Failure) {
+    /// Opens a tar, decompressing gzip or zstd. With `digestUncompressed`, the decompressed
+    /// stream is also hashed on its way to the tar reader (see `uncompressedDigest()`).
+    init(path: String, name: String, digestUncompressed: Bool = false) throws(Failure) {
         guard let archive = archive_read_new() else { throw Failure(archive: name, message: "libarchive could not allocate a reader") }
         self.archive = archive
         self.name = name
-        archive_read_support_filter_gzip(archive)
-        archive_read_support_filter_zstd(archive)
-        archive_read_support_filter_none(archive)
         archive_read_support_format_tar(archive)
-        guard archive_read_open_filename(archive, path, 1 << 16) == ARCHIVE_OK else {
+        if !digestUncompressed {
+            archive_read_support_filter_gzip(archive)
+            archive_read_support_filter_zstd(archive)
+            archive_read_support_filter_none(archive)
+            guard archive_read_open_filename(archive, path, 1 << 16) == ARCHIVE_OK else {
+                throw Failure(archive: name, message: "cannot open: \(lastError)")
+            }
+            return
+        }
+        guard let source = archive_read_new() else { throw Failure(archive: name, message: "libarchive could not allocate a reader") }
+        self.source = source
+        sourceBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        archive_read_support_filter_gzip(source)
+        archive_read_support_filter_zstd(source)
+        archive_read_support_filter_none(source)
+        archive_read_support_format_raw(source)
+        var entry: OpaquePointer?
+        guard archive_read_open_filename(source, path, 1 << 16) == ARCHIVE_OK, archive_read_next_header(source, &entry) == ARCHIVE_OK else {
+            throw Failure(archive: name, message: "cannot open: \(archive_error_string(source).map { String(cString: $0) } ?? "unknown error")")
+        }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let opened = archive_read_open(archive, context, nil, { _, context, buffer in
+            Unmanaged<ArchiveReader>.fromOpaque(context!).takeUnretainedValue().pullDecompressed(into: buffer!)
+        }, nil)
+        guard opened == ARCHIVE_OK else {
             throw Failure(archive: name, message: "cannot open: \(lastError)")
         }
     }
 
+    /// The tar reader's source of bytes: decompressed data, hashed as it passes.
+    private func pullDecompressed(into buffer: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+        guard let source, let sourceBuffer else { return -1 }
+        let count = archive_read_data(source, sourceBuffer.baseAddress, sourceBuffer.count)
+        if count > 0 { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: sourceBuffer[..<count])) }
+        buffer.pointee = UnsafeRawPointer(sourceBuffer.baseAddress)
+        return count
+    }
+
+    /// The digest of the whole decompressed stream, once the tar is read (what follows its
+    /// end marker is hashed too, as the diff ID covers it).
+    func uncompressedDigest() throws(Failure) -> Digest {
+        while true {
+            var ignored: UnsafeRawPointer?
+            let count = pullDecompressed(into: &ignored)
+            if count == 0 { break }
+            if count < 0 {
+                throw Failure(archive: name, message: "the layer cannot be decompressed to its end: \(archive_error_string(source).map { String(cString: $0) } ?? "unknown error")")
+            }
+        }
+        return Digest(finished: hasher)
+    }
+
     deinit {
         archive_read_free(archive)
+        if let source { archive_read_free(source) }
+        sourceBuffer?.deallocate()
     }
 
     private var lastError: String {

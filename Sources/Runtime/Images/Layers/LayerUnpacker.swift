@@ -27,11 +27,12 @@ public struct LayerUnpacker: Sendable {
     }
 
     /// Unpacks `path` (tar, tar+gzip or tar+zstd) into the existing, empty directory `root`.
-    /// `name` is how errors call the layer (its digest).
-    public func unpack(layerAt path: String, named name: String, into root: String) throws(UnpackError) -> Summary {
+    /// `name` is how errors call the layer (its digest). With `diffID`, the decompressed
+    /// stream must hash to it (checked in the same pass).
+    public func unpack(layerAt path: String, named name: String, into root: String, diffID: Digest? = nil) throws(UnpackError) -> Summary {
         let reader: ArchiveReader
         do {
-            reader = try ArchiveReader(path: path, name: name)
+            reader = try ArchiveReader(path: path, name: name, digestUncompressed: diffID != nil)
         } catch {
             throw UnpackError(archive: name, entry: nil, reason: error.message)
         }
@@ -69,6 +70,13 @@ public struct LayerUnpacker: Sendable {
             try session.finishDirectoryTimes()
         } catch {
             throw UnpackError(archive: name, entry: nil, reason: "\(error)")
+        }
+        if let diffID {
+            let actual: Digest
+            do { actual = try reader.uncompressedDigest() } catch { throw UnpackError(archive: name, entry: nil, reason: error.message) }
+            guard actual == diffID else {
+                throw UnpackError(archive: name, entry: nil, reason: "the uncompressed layer is \(actual), the image config says \(diffID)")
+            }
         }
         summary.bytes = session.bytes
         return summary

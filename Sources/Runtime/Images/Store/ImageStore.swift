@@ -81,8 +81,8 @@ public final class ImageStore: Sendable {
                 for image in outcome.images {
                     let diffIDs = image.configuration.rootfs.diff_ids
                     let chainIDs = Digest.chainIDs(diffIDs)
-                    for (layer, chainID) in zip(image.parsedManifest.layers, chainIDs) {
-                        if try unpackSnapshot(layer: layer, chainID: chainID) { createdSnapshots.append(chainID) }
+                    for (index, layer) in image.parsedManifest.layers.enumerated() {
+                        if try unpackSnapshot(layer: layer, diffID: diffIDs[index], chainID: chainIDs[index]) { createdSnapshots.append(chainIDs[index]) }
                     }
                     let names = override.map { [$0] } ?? image.names
                     var record = ImageRecord(
@@ -114,13 +114,13 @@ public final class ImageStore: Sendable {
 
     /// Unpacks a layer into `snapshots/<chain ID>` unless another image already did;
     /// true when it made a new one.
-    private func unpackSnapshot(layer: Descriptor, chainID: Digest) throws -> Bool {
+    private func unpackSnapshot(layer: Descriptor, diffID: Digest, chainID: Digest) throws -> Bool {
         let target = snapshotPath(chainID)
         if FileManager.default.fileExists(atPath: target) { return false }
         let temporary = snapshotsFolder + "/.unpacking-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
         do {
-            _ = try unpacker.unpack(layerAt: content.path(of: layer.digest), named: layer.digest.description, into: temporary)
+            _ = try unpacker.unpack(layerAt: content.path(of: layer.digest), named: layer.digest.description, into: temporary, diffID: diffID)
             try systemCall("rename", target) { rename(temporary, target) }
             return true
         } catch {
