@@ -101,6 +101,8 @@ let package = Package(
 
         // Decode throughput and memory of the API client (Benchmarks/kubeapi.sh).
         .executableTarget(name: "kubeapi-bench", dependencies: ["KubeAPI", "CLinux"], path: "Benchmarks/KubeAPIBench"),
+        // Import + unpack of an image in one command (Benchmarks/images.sh).
+        .executableTarget(name: "runtime-bench", dependencies: ["Runtime"], path: "Benchmarks/RuntimeBench"),
 
         // Shared by every test suite: namespaces, temporary roots, processes, gating, test images.
         .target(

@@ -10,7 +10,10 @@ compare() {
     args+=(--command-name "$1" "$2")
     shift 2
   done
-  hyperfine --shell=none --style=none --warmup "${WARMUP:-20}" --min-runs "${RUNS:-300}" \
+  local prepare=()
+  # PREPARE: a command run before every timed run (not timed), e.g. to empty an output folder.
+  [ -n "${PREPARE:-}" ] && prepare=(--prepare "$PREPARE")
+  hyperfine --shell=none --style=none --warmup "${WARMUP:-20}" --min-runs "${RUNS:-300}" "${prepare[@]}" \
     --export-json "$BENCHMARK_RESULTS/$name.json" "${args[@]}" >/dev/null
   python3 Benchmarks/report.py "$BENCHMARK_RESULTS/$name.json"
 }
