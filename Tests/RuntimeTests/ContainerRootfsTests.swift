@@ -11,7 +11,7 @@ struct ContainerRootfsTests {
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
             let store = try ImageStore(root: root.stateDirectory + "/runtime")
-            let record = try #require(try store.importArchive(images.ociArchivePath(images.layered)).first)
+            let record = try #require(try await store.importArchive(images.ociArchivePath(images.layered)).first)
             let folder = root.path + "/containers/c1"
             let rootfs = try ContainerRootfs.prepare(snapshots: store.snapshotPaths(record), in: folder, overlay: overlay)
             #expect(rootfs.kind == (overlay ? .overlay : .copy))

@@ -28,7 +28,7 @@ struct ImageStoreTests {
             case "docker-archive": images.dockerArchivePath(images.busybox)
             default: images.layoutPath(images.busybox)
             }
-            let imported = try store.importArchive(path)
+            let imported = try await store.importArchive(path)
             #expect(imported.count == 1)
             let record = try #require(imported.first)
             #expect(record.id.description == images.busybox.configDigest)
@@ -53,7 +53,7 @@ struct ImageStoreTests {
             #expect(store.resolve("localhost/swiftlet/busybox:latest")?.id == record.id)
             #expect(store.resolve(record.repoDigests[0])?.id == record.id)
             #expect(store.resolve("busybox") == nil)
-            try store.remove("localhost/swiftlet/busybox")
+            try await store.remove("localhost/swiftlet/busybox")
             #expect(store.images.isEmpty)
             #expect(store.content.digests.isEmpty)
         }
@@ -62,7 +62,7 @@ struct ImageStoreTests {
     @Test("an operator's name replaces the archive's")
     func importUnderAnotherName() async throws {
         try await withStore { store, images, _ in
-            let record = try #require(try store.importArchive(images.ociArchivePath(images.busybox), name: "busybox:demo").first)
+            let record = try #require(try await store.importArchive(images.ociArchivePath(images.busybox), name: "busybox:demo").first)
             #expect(record.names == ["docker.io/library/busybox:demo"])
             #expect(store.resolve("busybox:demo")?.id == record.id)
         }
@@ -71,11 +71,11 @@ struct ImageStoreTests {
     @Test("images that share layers share snapshots; removing one keeps the other whole")
     func sharedLayers() async throws {
         try await withStore { store, images, _ in
-            let busybox = try #require(try store.importArchive(images.ociArchivePath(images.busybox)).first)
-            let layered = try #require(try store.importArchive(images.ociArchivePath(images.layered)).first)
+            let busybox = try #require(try await store.importArchive(images.ociArchivePath(images.busybox)).first)
+            let layered = try #require(try await store.importArchive(images.ociArchivePath(images.layered)).first)
             #expect(busybox.chainIDs[0] == layered.chainIDs[0])
             let blobsBefore = store.content.digests.count
-            try store.remove(busybox.id.description)
+            try await store.remove(busybox.id.description)
             #expect(store.images.map(\.id) == [layered.id])
             for snapshot in store.snapshotPaths(layered) {
                 #expect(FileManager.default.fileExists(atPath: snapshot))
@@ -84,17 +84,17 @@ struct ImageStoreTests {
             #expect(store.content.digests.count < blobsBefore)
             #expect(Set(store.content.digests) == Set([layered.manifest, layered.id] + layered.layers.map(\.digest)))
 
-            #expect(throws: ImageStoreError.inUse("localhost/swiftlet/layered", layered.id)) {
-                try store.remove("localhost/swiftlet/layered", inUse: [layered.id])
+            await #expect(throws: ImageStoreError.inUse("localhost/swiftlet/layered", layered.id)) {
+                try await store.remove("localhost/swiftlet/layered", inUse: [layered.id])
             }
-            #expect(throws: ImageStoreError.notFound("nothing:here")) { try store.remove("nothing:here") }
+            await #expect(throws: ImageStoreError.notFound("nothing:here")) { try await store.remove("nothing:here") }
         }
     }
 
     @Test("records survive a restart of the store")
     func recordsPersist() async throws {
         try await withStore { store, images, folder in
-            let record = try #require(try store.importArchive(images.dockerArchivePath(images.busybox)).first)
+            let record = try #require(try await store.importArchive(images.dockerArchivePath(images.busybox)).first)
             let reopened = try ImageStore(root: folder)
             #expect(reopened.images == [record])
             #expect(reopened.garbageCollect() == (0, 0))
@@ -104,12 +104,12 @@ struct ImageStoreTests {
     @Test("a blob that does not match its digest fails the import and leaves the store as it was")
     func digestMismatch() async throws {
         try await withStore { store, images, folder in
-            _ = try store.importArchive(images.ociArchivePath(images.busybox))
+            _ = try await store.importArchive(images.ociArchivePath(images.busybox))
             let before = try FileManager.default.subpathsOfDirectory(atPath: folder).sorted()
             let archive = try #require(images.hostileArchivePath("digest-mismatch"))
             let tampered = try #require(images.hostile["digest-mismatch"]?.tamperedDigest)
             do {
-                try store.importArchive(archive)
+                try await store.importArchive(archive)
                 Issue.record("a tampered archive was imported")
             } catch {
                 #expect("\(error)".contains("entry \"blobs/sha256/\(tampered.dropFirst(7))\""), "\(error)")
@@ -125,7 +125,7 @@ struct ImageStoreTests {
             let before = try FileManager.default.subpathsOfDirectory(atPath: folder).sorted()
             let archive = try #require(images.hostileArchivePath(name))
             do {
-                try store.importArchive(archive)
+                try await store.importArchive(archive)
                 Issue.record("\(name) was imported")
             } catch {
                 #expect("\(error)".hasPrefix("sha256:"), "the error names the layer: \(error)")
@@ -139,7 +139,7 @@ struct ImageStoreTests {
     @Test("garbage from a crashed import is cleared when the store opens")
     func crashLeftovers() async throws {
         try await withStore { store, images, folder in
-            let record = try #require(try store.importArchive(images.ociArchivePath(images.busybox)).first)
+            let record = try #require(try await store.importArchive(images.ociArchivePath(images.busybox)).first)
             // What a killed importer leaves: an ingest file, an unfinished snapshot, an unreferenced blob.
             FileManager.default.createFile(atPath: folder + "/ingest/partial", contents: Data("half".utf8))
             try FileManager.default.createDirectory(atPath: folder + "/snapshots/.unpacking-crashed/usr", withIntermediateDirectories: true)
@@ -150,7 +150,7 @@ struct ImageStoreTests {
             #expect(reopened.garbageCollect().blobs == 1)
             #expect(reopened.images == [record])
             // And the import can simply be repeated.
-            #expect(try reopened.importArchive(images.ociArchivePath(images.busybox)) == [record])
+            #expect(try await reopened.importArchive(images.ociArchivePath(images.busybox)) == [record])
         }
     }
 }
