@@ -117,6 +117,29 @@ struct LayerUnpackerTests {
         }
     }
 
+    @Test("zstd and uncompressed layers unpack like gzip ones")
+    func otherCompressions() async throws {
+        try require(Requirement.testImages + [.root, .program("zstd")])
+        let images = try await TestImages.shared()
+        let layer = images.layered.layers[1]
+        let blob = images.layoutPath(images.layered) + "/blobs/sha256/" + layer.digest.dropFirst("sha256:".count)
+        let diffID = try Digest(parsing: images.layered.diffIDs[1])
+        try await withTemporaryRoot { root in
+            // The same layer as plain tar and as tar+zstd.
+            try await runChecked("sh", ["-c", "gzip -dc '\(blob)' > '\(root.path)/layer.tar' && zstd -q -19 '\(root.path)/layer.tar' -o '\(root.path)/layer.tar.zst'"])
+            var trees: [[String: String]] = []
+            for (index, file) in [blob, root.path + "/layer.tar", root.path + "/layer.tar.zst"].enumerated() {
+                let snapshot = root.path + "/snapshot-\(index)"
+                try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+                _ = try LayerUnpacker().unpack(layerAt: file, named: file, into: snapshot, diffID: diffID)
+                trees.append(try FileTree.describe(snapshot))
+            }
+            #expect(!trees[0].isEmpty)
+            #expect(trees[1] == trees[0])
+            #expect(trees[2] == trees[0])
+        }
+    }
+
     @Test("a layer that expands beyond the limit is refused")
     func decompressionBombsStop() async throws {
         try require(Requirement.testImages + [.root])
