@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // CRI v1 over gRPC on a unix socket; the generated code is committed (script/generate-cri).
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The one place the version lives: `swiftlet version`, the CRI runtime version and the kubelet version string.
@@ -80,12 +85,24 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
 
+        // Our runtime.v1 proto (wire-compatible with upstream CRI) and the Swift generated from it.
+        .target(
+            name: "CRIAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]),
+
         // The container runtime: the image store (import, verify, unpack) now; the CRI server next.
         .target(
             name: "Runtime",
             dependencies: [
-                "CArchive", "CLinux",
+                "CArchive", "CLinux", "CRIAPI", "SwiftletVersion",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]),
 
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
@@ -131,7 +148,11 @@ let package = Package(
 
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "TestSupport", "CLinux"]),
+            dependencies: [
+                "Runtime", "TestSupport", "CLinux", "CRIAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]),
         .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "TestAPIServer", "TestSupport", "SwiftletJSON"]),

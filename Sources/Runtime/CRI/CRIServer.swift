@@ -1,0 +1,27 @@
+import CRIAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Glibc
+
+/// The runtime's gRPC endpoint: CRI v1 on a unix socket (mode 0600, as only root may drive the
+/// runtime), the way the kubelet, crictl and `swiftlet ctl` reach it.
+public enum CRIServer {
+    /// Serves until the task is cancelled. A stale socket from an earlier run is replaced.
+    public static func serve(socketPath: String, services: [any RegistrableRPCService], ready: @Sendable () -> Void = {}) async throws {
+        let folder = (socketPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        unlink(socketPath)
+        let transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
+        try await withGRPCServer(transport: transport, services: services) { server in
+            _ = try await transport.listeningAddress
+            chmod(socketPath, 0o600)
+            ready()
+            try await withTaskCancellationHandler {
+                try await Task.sleep(for: .seconds(Int64.max / 2))
+            } onCancel: {
+                server.beginGracefulShutdown()
+            }
+        }
+    }
+}

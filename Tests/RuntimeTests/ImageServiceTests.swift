@@ -1,0 +1,95 @@
+import CRIAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Runtime
+import Synchronization
+import Testing
+import TestSupport
+
+/// The CRI ImageService through a real gRPC client on the runtime's unix socket.
+@Suite("CRI ImageService")
+struct ImageServiceTests {
+    func withRuntime(_ body: (Runtime_V1_ImageService.Client<HTTP2ClientTransport.Posix>, Runtime_V1_RuntimeService.Client<HTTP2ClientTransport.Posix>, String, TestImages) async throws -> Void) async throws {
+        try require(Requirement.testImages + [.root])
+        let images = try await TestImages.shared()
+        try await withTemporaryRoot { root in
+            let store = try ImageStore(root: root.stateDirectory + "/runtime")
+            let socket = root.runDirectory + "/runtime.sock"
+            let ready = AsyncStream.makeStream(of: Void.self)
+            let server = Task {
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService()]) {
+                    ready.continuation.yield()
+                }
+            }
+            defer { server.cancel() }
+            var readiness = ready.stream.makeAsyncIterator()
+            _ = await readiness.next()
+            try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
+                try await body(Runtime_V1_ImageService.Client(wrapping: client), Runtime_V1_RuntimeService.Client(wrapping: client), socket, images)
+            }
+            server.cancel()
+            _ = await server.result
+        }
+    }
+
+    @Test("load, list, inspect and remove an image over the socket")
+    func imageLifecycle() async throws {
+        try await withRuntime { images, runtime, socket, testImages in
+            let version = try await runtime.version(.init())
+            #expect(version.runtimeName == "swiftlet")
+            #expect(version.runtimeApiVersion == "v1")
+            var info = stat()
+            #expect(stat(socket, &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+            var pull = Runtime_V1_PullImageRequest()
+            pull.image.image = "oci-archive:" + testImages.ociArchivePath(testImages.busybox)
+            let pulled = try await images.pullImage(pull)
+            #expect(pulled.imageRef == testImages.busybox.configDigest)
+
+            let listed = try await images.listImages(.init())
+            #expect(listed.images.map(\.id) == [testImages.busybox.configDigest])
+            #expect(listed.images.first?.repoTags == ["localhost/swiftlet/busybox:latest"])
+            #expect(listed.images.first?.uid.value == 1000)
+            #expect((listed.images.first?.size ?? 0) > 1_000_000)
+
+            // Present already: an immediate success with the same reference.
+            pull.image.image = "localhost/swiftlet/busybox"
+            #expect(try await images.pullImage(pull).imageRef == pulled.imageRef)
+
+            var status = Runtime_V1_ImageStatusRequest()
+            status.image.image = "localhost/swiftlet/busybox:latest"
+            status.verbose = true
+            let found = try await images.imageStatus(status)
+            #expect(found.image.id == pulled.imageRef)
+            #expect(found.info["info"]?.contains("\"chainIDs\"") == true)
+            status.image.image = "nothing:here"
+            #expect(try await images.imageStatus(status).hasImage == false)
+
+            let filesystems = try await images.imageFsInfo(.init())
+            #expect((filesystems.imageFilesystems.first?.usedBytes.value ?? 0) > 1_000_000)
+            #expect((filesystems.imageFilesystems.first?.inodesUsed.value ?? 0) > 10)
+
+            var remove = Runtime_V1_RemoveImageRequest()
+            remove.image.image = "localhost/swiftlet/busybox"
+            _ = try await images.removeImage(remove)
+            #expect(try await images.listImages(.init()).images.isEmpty)
+            _ = try await images.removeImage(remove)  // idempotent
+        }
+    }
+
+    @Test("pulling an image that is not here says how to load it")
+    func unknownPull() async throws {
+        try await withRuntime { images, _, _, _ in
+            var pull = Runtime_V1_PullImageRequest()
+            pull.image.image = "nginx:1.27"
+            do {
+                _ = try await images.pullImage(pull)
+                Issue.record("pulled from nowhere")
+            } catch let error as RPCError {
+                #expect(error.code == .notFound)
+                #expect(error.message.contains("swiftlet ctl load"))
+            }
+        }
+    }
+}
