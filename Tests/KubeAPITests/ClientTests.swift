@@ -182,14 +182,12 @@ struct ClientTests {
     }
 
     @Test func aSlowServerHitsTheRequestDeadline() async throws {
-        try await withAPIServer(tune: { $0.requestTimeout = .milliseconds(300) }) { server, client in
-            server.faults.setLatency(.seconds(2))
+        try await withAPIServer(tune: { $0.requestTimeout = .seconds(1) }) { server, client in
+            server.faults.setLatency(.seconds(6))
             let start = ContinuousClock.now
             let failure = await apiError { _ = try await client.list(Pod.self) }
             #expect(failure?.reason == .transport)
-            #expect(ContinuousClock.now - start < .seconds(2))
-            server.faults.setLatency(.zero)
-            _ = try await client.list(Pod.self)
+            #expect(ContinuousClock.now - start < .seconds(5), "the deadline did not cut the request")
         }
     }
 
