@@ -4,11 +4,11 @@ import SwiftletVersion
 /// The `swiftlet` command. Thin by design: parsing and wiring only; every subcommand
 /// hands its work to a library target.
 @main
-struct Swiftlet: ParsableCommand {
+struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "A Kubernetes worker node: kubelet, CRI runtime, CNI bridge and service proxy in one binary.",
         version: SwiftletVersion.semver,
-        subcommands: [VersionCommand.self]
+        subcommands: [VersionCommand.self, RuntimeCommand.self, CtlCommand.self]
     )
 }

@@ -7,6 +7,8 @@ import SwiftletVersion
 /// manager call. Registry pulls are not supported yet; PullImage imports `oci-archive:` and
 /// `docker-archive:` paths, and succeeds at once for an image already present.
 public struct ImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
+    /// An ImageSpec annotation naming an imported archive's image (`swiftlet ctl load --name`).
+    public static let nameAnnotation = "io.swiftlet.image.name"
     let store: ImageStore
     /// IDs of images that containers use; RemoveImage refuses those.
     let imagesInUse: @Sendable () -> Set<Digest>
@@ -50,7 +52,8 @@ public struct ImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
                 throw RPCError(code: .notFound, message: "no file at \(path)")
             }
             do {
-                guard let first = try await store.importArchive(path).first else {
+                let name = request.image.annotations[Self.nameAnnotation].flatMap { $0.isEmpty ? nil : $0 }
+                guard let first = try await store.importArchive(path, name: name).first else {
                     throw RPCError(code: .invalidArgument, message: "\(path) holds no image")
                 }
                 response.imageRef = first.id.description

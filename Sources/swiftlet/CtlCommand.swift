@@ -1,0 +1,159 @@
+import ArgumentParser
+import CRIAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// `swiftlet ctl`: a crictl-style tool over the CRI socket, with crictl's verb names, flags
+/// and output shapes.
+struct CtlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Inspect and drive a CRI runtime (ours, containerd, CRI-O) over its socket.",
+        subcommands: [CtlImages.self, CtlInspectImage.self, CtlRemoveImage.self, CtlImageFsInfo.self, CtlLoad.self, CtlVersion.self]
+    )
+    // Declared here too, so `swiftlet ctl -r <endpoint> images` works as it does with crictl.
+    @OptionGroup var endpoint: EndpointOptions
+}
+
+/// Where the runtime listens: `--runtime-endpoint`, else `CONTAINER_RUNTIME_ENDPOINT` (as crictl), else ours.
+struct EndpointOptions: ParsableArguments {
+    @Option(name: [.customShort("r"), .customLong("runtime-endpoint")], help: "The runtime's socket, as unix:///path.")
+    var endpoint: String?
+
+    var socketPath: String {
+        get throws {
+            let value = endpoint ?? ProcessInfo.processInfo.environment["CONTAINER_RUNTIME_ENDPOINT"] ?? "unix:///run/swiftlet/runtime.sock"
+            let path = value.hasPrefix("unix://") ? String(value.dropFirst("unix://".count)) : value
+            guard path.hasPrefix("/") else { throw ValidationError("the endpoint \(value) is not unix:///<absolute path>") }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("no runtime socket at \(path): is `swiftlet runtime` running?")
+            }
+            return path
+        }
+    }
+
+    func withClient<Result: Sendable>(
+        _ body: (Runtime_V1_ImageService.Client<HTTP2ClientTransport.Posix>, Runtime_V1_RuntimeService.Client<HTTP2ClientTransport.Posix>) async throws -> Result
+    ) async throws -> Result {
+        let path = try socketPath
+        do {
+            return try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext)) { client in
+                try await body(Runtime_V1_ImageService.Client(wrapping: client), Runtime_V1_RuntimeService.Client(wrapping: client))
+            }
+        } catch let error as RPCError {
+            throw ValidationError(error.message)
+        }
+    }
+}
+
+struct CtlImages: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Flag(name: .short, help: "Only show image IDs.") var quiet = false
+    @Flag(help: "Show digests.") var digests = false
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output = "table"
+    @Argument(help: "Only this image (name, ID or digest).") var image: String?
+
+    func run() async throws {
+        var request = Runtime_V1_ListImagesRequest()
+        if let image { request.filter.image.image = image }
+        let images = try await endpoint.withClient { images, _ in try await images.listImages(request) }.images
+        if quiet {
+            for image in images { print(image.id) }
+            return
+        }
+        switch output {
+        case "table": print(ImageTable.render(images, digests: digests), terminator: "")
+        case "json", "yaml": print(try StructuredOutput.render(try Runtime_V1_ListImagesResponse.with { $0.images = images }.jsonString(), as: output))
+        default: throw ValidationError("unknown output format \(output): use table, json or yaml")
+        }
+    }
+}
+
+struct CtlInspectImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspecti", abstract: "Show an image's status, verbosely.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Option(name: .shortAndLong, help: "Output format: json or yaml.") var output = "json"
+    @Argument(help: "Name, ID or digest.") var image: String
+
+    func run() async throws {
+        var request = Runtime_V1_ImageStatusRequest()
+        request.image.image = image
+        request.verbose = true
+        let status = try await endpoint.withClient { images, _ in try await images.imageStatus(request) }
+        guard status.hasImage else { throw ValidationError("no such image: \(image)") }
+        // crictl's shape: the status, and the runtime's verbose info decoded from its JSON.
+        let info = status.info["info"] ?? "{}"
+        let document = #"{"status":\#(try status.image.jsonString()),"info":\#(info)}"#
+        print(try StructuredOutput.render(document, as: output))
+    }
+}
+
+struct CtlRemoveImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Argument(help: "Names, IDs or digests.") var images: [String]
+
+    func run() async throws {
+        try await endpoint.withClient { service, _ in
+            for image in images {
+                var status = Runtime_V1_ImageStatusRequest()
+                status.image.image = image
+                let found = try await service.imageStatus(status)
+                var request = Runtime_V1_RemoveImageRequest()
+                request.image.image = image
+                _ = try await service.removeImage(request)
+                print("Deleted: \(found.hasImage ? found.image.repoTags.first ?? found.image.id : image)")
+            }
+        }
+    }
+}
+
+struct CtlImageFsInfo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "imagefsinfo", abstract: "Show the image filesystem's usage.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Option(name: .shortAndLong, help: "Output format: json or yaml.") var output = "json"
+
+    func run() async throws {
+        let info = try await endpoint.withClient { images, _ in try await images.imageFsInfo(.init()) }
+        print(try StructuredOutput.render(try info.jsonString(), as: output))
+    }
+}
+
+struct CtlLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "Load an image tarball (docker save, oci-archive) or OCI layout into the runtime.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Option(help: "Name the image this way instead of by the names in the archive.") var name: String?
+    @Argument(help: "The tarball or layout folder, on this node.") var path: String
+
+    func run() async throws {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: absolute) else { throw ValidationError("no file at \(absolute)") }
+        var request = Runtime_V1_PullImageRequest()
+        request.image.image = "oci-archive:" + absolute
+        if let name { request.image.annotations["io.swiftlet.image.name"] = name }
+        let start = ContinuousClock.now
+        let (reference, image) = try await endpoint.withClient { images, _ in
+            let pulled = try await images.pullImage(request)
+            var status = Runtime_V1_ImageStatusRequest()
+            status.image.image = pulled.imageRef
+            return (pulled.imageRef, try await images.imageStatus(status).image)
+        }
+        let names = image.repoTags.isEmpty ? "<none>" : image.repoTags.joined(separator: ", ")
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        print("Loaded image: \(names) (\(reference), \(ImageTable.humanSize(image.size)) in \(String(format: "%.2f", seconds)) s)")
+    }
+}
+
+struct CtlVersion: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show the runtime's name and versions.")
+    @OptionGroup var endpoint: EndpointOptions
+
+    func run() async throws {
+        let version = try await endpoint.withClient { _, runtime in try await runtime.version(.init()) }
+        print("Version:  \(version.version)\nRuntimeName:  \(version.runtimeName)\nRuntimeVersion:  \(version.runtimeVersion)\nRuntimeApiVersion:  \(version.runtimeApiVersion)")
+    }
+}

@@ -1,0 +1,57 @@
+import CRIAPI
+import Foundation
+import Yams
+
+/// crictl's image table: repository, tag, a 13-character ID, human size; one row per tag.
+enum ImageTable {
+    static func render(_ images: [Runtime_V1_Image], digests: Bool) -> String {
+        var rows: [[String]] = [["IMAGE", "TAG"] + (digests ? ["DIGEST"] : []) + ["IMAGE ID", "SIZE"]]
+        for image in images {
+            let id = String(image.id.split(separator: ":").last ?? "").prefix(13)
+            let digest = image.repoDigests.first.flatMap { $0.split(separator: "@").last }.map { String($0.split(separator: ":").last ?? "").prefix(13) } ?? "<none>"
+            let tags = image.repoTags.isEmpty ? ["<none>:<none>"] : image.repoTags
+            for tag in tags {
+                let (repository, version) = split(tag)
+                rows.append([repository, version] + (digests ? [String(digest)] : []) + [String(id), humanSize(image.size)])
+            }
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
+            }.joined() + "\n"
+        }.joined()
+    }
+
+    /// `registry/repo:tag` → (`registry/repo`, `tag`); a colon in the registry's port is not a tag.
+    static func split(_ reference: String) -> (String, String) {
+        if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+            return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+        }
+        return (reference, "<none>")
+    }
+
+    /// Decimal units to three significant digits, as crictl prints sizes (`4.33MB`).
+    static func humanSize(_ bytes: UInt64) -> String {
+        var value = Double(bytes)
+        var unit = 0
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return String(format: "%.3g", value) + units[unit]
+    }
+}
+
+/// JSON (pretty, as crictl prints it) or YAML of a JSON document.
+enum StructuredOutput {
+    static func render(_ json: String, as format: String) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        if format == "yaml" {
+            return try Yams.dump(object: object).trimmingCharacters(in: .newlines)
+        }
+        let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: pretty, as: UTF8.self)
+    }
+}
