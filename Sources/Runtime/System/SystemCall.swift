@@ -20,3 +20,16 @@ func systemCall(_ call: String, _ subject: String, _ body: () -> Int32) throws(S
         throw SystemCallError(call: call, subject: subject, code: code)
     }
 }
+
+/// Writes all of `bytes` to `fd`, however many short writes that takes.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SystemCallError) {
+    var written = 0
+    while written < bytes.count {
+        let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
+        if result < 0 {
+            if errno == EINTR { continue }
+            throw SystemCallError(call: "write", subject: path, code: errno)
+        }
+        written += result
+    }
+}

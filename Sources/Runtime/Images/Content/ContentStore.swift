@@ -63,13 +63,7 @@ public final class ContentStore: Sendable {
 
         public func write(_ bytes: UnsafeRawBufferPointer) throws {
             hasher.update(bufferPointer: bytes)
-            var written = 0
-            while written < bytes.count {
-                let result = try systemCall("write", temporaryPath) {
-                    Int32(truncatingIfNeeded: Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written))
-                }
-                written += Int(result)
-            }
+            try writeAll(fd, bytes, path: temporaryPath)
             size += Int64(bytes.count)
         }
 

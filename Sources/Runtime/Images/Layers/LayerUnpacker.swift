@@ -218,13 +218,7 @@ struct UnpackSession {
             if bytes > limits.maximumBytes {
                 throw Refusal(description: "the layer expands beyond \(limits.maximumBytes) bytes (the configured limit)")
             }
-            var written = 0
-            while written < count {
-                let result = try systemCall("write", path) {
-                    Int32(truncatingIfNeeded: write(fd, buffer.baseAddress! + written, count - written))
-                }
-                written += Int(result)
-            }
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<count]), path: path)
         }
     }
 

@@ -129,40 +129,42 @@ public final class ImageStore: Sendable {
         }
     }
 
+    /// Adds a record (merged with an earlier import of the same image) and moves its names
+    /// away from older images, as a tag moves in a registry; then writes what changed.
     private func save(_ record: ImageRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(record)
-        let path = recordsFolder + "/" + record.id.hex + ".json"
-        let temporary = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
-        try systemCall("rename", path) { rename(temporary, path) }
-        records.withLock { records in
-            // Names move to the newest image that claims them, as a tag moves in a registry.
+        let changed: [ImageRecord] = records.withLock { records in
+            var changed: [ImageRecord] = []
             for (id, var other) in records where id != record.id {
                 let before = other.names.count
                 other.names.removeAll { record.names.contains($0) }
-                if other.names.count != before { records[id] = other; try? self.rewrite(other) }
+                if other.names.count != before {
+                    records[id] = other
+                    changed.append(other)
+                }
             }
-            if var existing = records[record.id] {
-                existing.names = Array(Set(existing.names + record.names)).sorted()
-                existing.repoDigests = Array(Set(existing.repoDigests + record.repoDigests)).sorted()
-                records[record.id] = existing
-                try? self.rewrite(existing)
-            } else {
-                records[record.id] = record
+            var merged = record
+            if let existing = records[record.id] {
+                merged.names = Array(Set(existing.names + record.names)).sorted()
+                merged.repoDigests = Array(Set(existing.repoDigests + record.repoDigests)).sorted()
             }
+            records[record.id] = merged
+            changed.append(merged)
+            return changed
         }
+        for record in changed { try write(record) }
     }
 
-    private func rewrite(_ record: ImageRecord) throws {
+    /// `images/<id>.json`, replaced atomically: written beside, fsynced, renamed.
+    private func write(_ record: ImageRecord) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let path = recordsFolder + "/" + record.id.hex + ".json"
-        try encoder.encode(record).write(to: URL(fileURLWithPath: path + ".tmp"))
-        try systemCall("rename", path) { rename(path + ".tmp", path) }
+        let temporary = path + ".tmp"
+        try encoder.encode(record).write(to: URL(fileURLWithPath: temporary))
+        let fd = try systemCall("open", temporary) { open(temporary, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try systemCall("fsync", temporary) { fsync(fd) }
+        try systemCall("rename", path) { rename(temporary, path) }
     }
 
     /// Removes an image by ID, name or digest (all its names when given the ID), then frees
