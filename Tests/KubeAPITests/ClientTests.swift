@@ -3,6 +3,7 @@ import KubeAPI
 import SwiftletVersion
 import TestAPIServer
 import Testing
+import TestSupport
 
 /// The REST client against the test API server over TLS: every verb, selectors, paging, and
 /// errors mapped to reasons.
@@ -205,6 +206,26 @@ struct ClientTests {
                 Issue.record("a wrong token was accepted")
             } catch let error as KubeAPIError {
                 #expect(error.reason == .unauthorized)
+            }
+        }
+    }
+
+    @Test func aTokenFileAuthenticatesAndIsReadOnce() async throws {
+        try await withAPIServer { server, _ in
+            server.addToken("from-file", user: "bot")
+            try await withTemporaryRoot { root in
+                let file = root.path + "/token"
+                try "from-file\n".write(toFile: file, atomically: true, encoding: .utf8)
+                var configuration = try Kubeconfig.parse(server.kubeconfig(token: "ignored")).clientConfiguration()
+                configuration.bearerToken = nil
+                configuration.bearerTokenFile = file
+                let client = try KubeClient(configuration: configuration)
+                _ = try await client.list(Pod.self)
+                // Within the minute the token is cached, not read again.
+                try FileManager.default.removeItem(atPath: file)
+                _ = try await client.list(Pod.self)
+                try await client.shutdown()
+                #expect(server.requests.suffix(2).map(\.user) == ["bot", "bot"])
             }
         }
     }

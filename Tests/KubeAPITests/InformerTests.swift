@@ -4,6 +4,7 @@ import Synchronization
 import SwiftletJSON
 @testable import TestAPIServer
 import Testing
+import TestSupport
 
 /// A handler that applies every informer event to its own model and notes anything that
 /// breaks "every change exactly once, in order".
@@ -55,18 +56,6 @@ extension InformerEvent {
     var isDeletion: Bool {
         if case .deleted = self { return true }
         return false
-    }
-}
-
-/// A small deterministic generator, so a failing run can be replayed from its seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -125,7 +114,7 @@ struct InformerTests {
             }
             await informer.waitUntilSynced()
 
-            var random = SplitMix(state: seed)
+            var random = SeededGenerator(seed: seed)
             var live: [(namespace: String, name: String)] = []
             var created = 0
             var step = 0

@@ -7,20 +7,9 @@ import TestSupport
 /// either succeeds with every blob matching its digest, or fails and leaves the store as it was.
 @Suite("Import under mutated archives")
 struct ImportFuzzTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     enum Mutation: CaseIterable { case flipBytes, truncate, duplicateRange, zeroRange }
 
-    static func mutate(_ bytes: [UInt8], using random: inout Generator) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], using random: inout SeededGenerator) -> [UInt8] {
         var bytes = bytes
         switch Mutation.allCases.randomElement(using: &random)! {
         case .flipBytes:
@@ -50,7 +39,7 @@ struct ImportFuzzTests {
         try await withTemporaryRoot { root in
             let folder = root.stateDirectory + "/runtime"
             let store = try ImageStore(root: folder)
-            var random = Generator(state: form == "oci-archive" ? 0xF022_0001 : 0xF022_0002)
+            var random = SeededGenerator(seed: form == "oci-archive" ? 0xF022_0001 : 0xF022_0002)
             var failures = 0
             for round in 0..<100 {
                 let mutated = Self.mutate(original, using: &random)

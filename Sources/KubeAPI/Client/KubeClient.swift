@@ -7,6 +7,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 import SwiftletVersion
 
 /// A client of one Kubernetes API server: typed verbs for every `KubeResource`, errors mapped
@@ -18,6 +19,9 @@ public final class KubeClient: Sendable {
     let http: HTTPClient
     let limiter: RateLimiter
     let staticToken: String?
+    /// The token file's contents and when they were read: re-read once a minute, as client-go
+    /// does, so rotated service-account tokens are picked up without a read per request.
+    let tokenFromFile = Mutex<(token: String, readAt: ContinuousClock.Instant)?>(nil)
 
     public init(configuration: ClientConfiguration) throws {
         self.configuration = configuration
@@ -269,10 +273,15 @@ public final class KubeClient: Sendable {
 
     private func bearerToken(verb: String, path: ResourcePath) throws(KubeAPIError) -> String? {
         if let file = configuration.bearerTokenFile {
+            if let cached = tokenFromFile.withLock({ $0 }), cached.readAt.duration(to: .now) < .seconds(60) {
+                return cached.token
+            }
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw KubeAPIError(reason: .unauthorized, code: 0, verb: verb, path: path.path, message: "cannot read the token file \(file)")
             }
-            return String(String(decoding: data, as: UTF8.self).trimmingSpaces())
+            let token = String(String(decoding: data, as: UTF8.self).trimmingSpaces())
+            tokenFromFile.withLock { $0 = (token, .now) }
+            return token
         }
         return staticToken
     }

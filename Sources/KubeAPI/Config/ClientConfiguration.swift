@@ -9,7 +9,7 @@ public struct ClientConfiguration: Sendable {
     public var clientCertificate: [UInt8]?
     public var clientKey: [UInt8]?
     public var bearerToken: String?
-    /// Re-read before each request, so rotated service-account tokens are picked up.
+    /// Re-read at most once a minute, so rotated service-account tokens are picked up.
     public var bearerTokenFile: String?
     /// The namespace a kubeconfig context names; the kubelet does not rely on it.
     public var namespace: String?
