@@ -85,6 +85,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
 
+        // Services to iptables rules: the service model, the pure rule planner, the applier, the proxy's loop.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "KubeAPI", "CNI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+
         // Our runtime.v1 proto (wire-compatible with upstream CRI) and the Swift generated from it.
         .target(
             name: "CRIAPI",
@@ -172,6 +182,10 @@ let package = Package(
         .testTarget(
             name: "CNITests",
             dependencies: ["CNI", "CNIBridge", "CNIInvocation", "SwiftletJSON", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: ["Proxy", "KubeAPI", "CNI", "TestSupport", "TestAPIServer"],
+            resources: [.copy("Golden")]),
         .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),

@@ -45,8 +45,10 @@ public struct ServiceSpec: Codable, Sendable, Hashable {
 
     public struct SessionAffinityConfig: Codable, Sendable, Hashable {
         public var clientIP: ClientIP?
+        public init(clientIP: ClientIP? = nil) { self.clientIP = clientIP }
         public struct ClientIP: Codable, Sendable, Hashable {
             public var timeoutSeconds: Int32?
+            public init(timeoutSeconds: Int32? = nil) { self.timeoutSeconds = timeoutSeconds }
         }
     }
 }
@@ -68,13 +70,20 @@ public struct ServicePort: Codable, Sendable, Hashable {
 
 public struct ServiceStatus: Codable, Sendable, Hashable {
     public var loadBalancer: LoadBalancerStatus?
+    public init(loadBalancer: LoadBalancerStatus? = nil) { self.loadBalancer = loadBalancer }
 
     public struct LoadBalancerStatus: Codable, Sendable, Hashable {
         public var ingress: [Ingress]?
+        public init(ingress: [Ingress]? = nil) { self.ingress = ingress }
         public struct Ingress: Codable, Sendable, Hashable {
             public var ip: String?
             public var hostname: String?
             public var ipMode: String?
+            public init(ip: String? = nil, hostname: String? = nil, ipMode: String? = nil) {
+                self.ip = ip
+                self.hostname = hostname
+                self.ipMode = ipMode
+            }
         }
     }
 }

@@ -1,0 +1,105 @@
+import CNI
+import KubeAPI
+
+/// Turns Services and EndpointSlices into the per-port, per-family values the planner renders.
+///
+/// Pure: the same objects give the same table, so the proxy can rebuild it on every sync and
+/// diff the rendered chains instead of tracking changes object by object.
+public enum ServicePortTable {
+    /// The label that ties an EndpointSlice to its Service.
+    public static let serviceNameLabel = "kubernetes.io/service-name"
+    /// Session affinity lasts three hours unless the service says otherwise, as upstream defaults it.
+    public static let defaultAffinityTimeout = 10800
+
+    public static func build(services: [Service], slices: [EndpointSlice], family: IPAddress.Family,
+                             nodeName: String) -> [ProxyServicePort] {
+        var slicesByService: [String: [EndpointSlice]] = [:]
+        for slice in slices {
+            guard let serviceName = slice.metadata.labels?[serviceNameLabel],
+                  slice.addressType == (family == .v4 ? "IPv4" : "IPv6")
+            else { continue }
+            slicesByService["\(slice.metadata.namespace ?? "")/\(serviceName)", default: []].append(slice)
+        }
+        var table: [ProxyServicePort] = []
+        for service in services {
+            let namespace = service.metadata.namespace ?? "default"
+            let serviceName = service.metadata.name ?? ""
+            let serviceSlices = slicesByService["\(namespace)/\(serviceName)"] ?? []
+            table += ports(of: service, slices: serviceSlices, family: family, nodeName: nodeName)
+        }
+        return table.sorted { $0.name < $1.name }
+    }
+
+    /// The ports of one service in one family; none for headless and ExternalName services, or
+    /// when the service has no cluster IP of this family.
+    static func ports(of service: Service, slices: [EndpointSlice], family: IPAddress.Family,
+                      nodeName: String) -> [ProxyServicePort] {
+        guard let spec = service.spec, spec.type != "ExternalName" else { return [] }
+        let clusterIPs = (spec.clusterIPs ?? []) + [spec.clusterIP].compactMap { $0 }
+        guard let clusterIP = clusterIPs.lazy.compactMap({ IPAddress($0) }).first(where: { $0.family == family })
+        else { return [] }  // "None" (headless), empty, or another family only
+        let hasNodePorts = spec.type == "NodePort" || spec.type == "LoadBalancer"
+        let isLoadBalancer = spec.type == "LoadBalancer"
+        let externalIPs = addresses(spec.externalIPs ?? [], family: family)
+        let loadBalancerIPs = isLoadBalancer
+            ? addresses((service.status?.loadBalancer?.ingress ?? [])
+                .filter { $0.ipMode != "Proxy" }.compactMap(\.ip), family: family)
+            : []
+        let sourceRanges = (spec.loadBalancerSourceRanges ?? [])
+            .compactMap { IPNetwork(String($0.filter { $0 != " " })) }.filter { $0.address.family == family }
+        let affinity = spec.sessionAffinity == "ClientIP"
+            ? Int(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? Int32(defaultAffinityTimeout)) : nil
+
+        var result: [ProxyServicePort] = []
+        for port in spec.ports ?? [] {
+            guard let transport = TransportProtocol(kubernetes: port.protocol) else { continue }
+            let name = ServicePortName(namespace: service.metadata.namespace ?? "default",
+                                       name: service.metadata.name ?? "", port: port.name ?? "", transport: transport)
+            var entry = ProxyServicePort(name: name, clusterIP: clusterIP, port: Int(port.port))
+            if hasNodePorts, let nodePort = port.nodePort, nodePort > 0 { entry.nodePort = Int(nodePort) }
+            entry.externalIPs = externalIPs
+            entry.loadBalancerIPs = loadBalancerIPs
+            entry.loadBalancerSourceRanges = isLoadBalancer ? sourceRanges : []
+            entry.affinityTimeout = affinity
+            entry.internalPolicyLocal = spec.internalTrafficPolicy == "Local"
+            entry.externalPolicyLocal = spec.externalTrafficPolicy == "Local" && entry.hasExternalDestinations
+            if entry.externalPolicyLocal, isLoadBalancer, let port = spec.healthCheckNodePort, port > 0 {
+                entry.healthCheckNodePort = Int(port)
+            }
+            entry.endpoints = endpoints(for: port, transport: transport, slices: slices, nodeName: nodeName)
+            result.append(entry)
+        }
+        return result
+    }
+
+    /// The endpoints of one service port: slices name their ports as the service does (the
+    /// controller resolved named target ports), and an address that appears in several slices
+    /// counts once, preferring its ready copy.
+    static func endpoints(for port: ServicePort, transport: TransportProtocol, slices: [EndpointSlice],
+                          nodeName: String) -> [ProxyEndpoint] {
+        var byAddress: [String: ProxyEndpoint] = [:]
+        for slice in slices {
+            guard let slicePort = slice.ports?.first(where: {
+                ($0.name ?? "") == (port.name ?? "") && TransportProtocol(kubernetes: $0.protocol) == transport
+            }), let number = slicePort.port, number > 0 else { continue }
+            for endpoint in slice.endpoints {
+                guard let first = endpoint.addresses.first, let ip = IPAddress(first) else { continue }
+                // A missing condition means "unknown", which upstream treats as ready and serving.
+                let ready = endpoint.conditions?.ready ?? true
+                let candidate = ProxyEndpoint(
+                    ip: ip, port: Int(number), ready: ready, serving: endpoint.conditions?.serving ?? ready,
+                    terminating: endpoint.conditions?.terminating ?? false,
+                    nodeName: endpoint.nodeName, isLocal: endpoint.nodeName == nodeName)
+                let key = candidate.description
+                if let existing = byAddress[key], existing.ready || !candidate.ready { continue }
+                byAddress[key] = candidate
+            }
+        }
+        return byAddress.values.sorted()
+    }
+
+    static func addresses(_ texts: [String], family: IPAddress.Family) -> [IPAddress] {
+        var seen = Set<IPAddress>()
+        return texts.compactMap { IPAddress($0) }.filter { $0.family == family && seen.insert($0).inserted }
+    }
+}
