@@ -1,0 +1,104 @@
+import CNI
+import KubeAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One sync of the node's rules: build the service table, plan the rules, diff against what was
+/// applied, restore, then clean conntrack. Remembers what it applied so that the next sync can be
+/// partial; forgets it after any failure so that the next one is full.
+public actor ProxySyncer {
+    public struct Report: Sendable, Equatable {
+        public var full: Bool
+        public var restores: Int
+        public var chainsWritten: Int
+        public var rulesWritten: Int
+        public var chainsDeleted: Int
+        public var conntrackDeletions: Int
+        public var duration: Duration
+    }
+
+    let commands: [IPTablesCommands]
+    let planners: [RulePlanner]
+    let nodeName: String
+    public let metrics: SyncMetrics
+    var applied: [IPAddress.Family: [IPTablesChain.Key: IPTablesChain]] = [:]
+    var lastTables: [IPAddress.Family: [ProxyServicePort]] = [:]
+    public private(set) var lastSuccess: ContinuousClock.Instant?
+    public private(set) var lastReport: Report?
+
+    /// - Parameter families: the rule options and commands of each IP family the node serves.
+    public init(families: [(RuleOptions, IPTablesCommands)], nodeName: String, metrics: SyncMetrics = SyncMetrics()) {
+        self.planners = families.map { RulePlanner(options: $0.0) }
+        self.commands = families.map(\.1)
+        self.nodeName = nodeName
+        self.metrics = metrics
+    }
+
+    /// Brings the kernel's rules to the services and slices given. Throws after a failed restore,
+    /// which leaves the next sync full.
+    @discardableResult
+    public func sync(services: [Service], slices: [EndpointSlice], forceFull: Bool = false) async throws(ProxyError) -> Report {
+        let clock = ContinuousClock()
+        let start = clock.now
+        metrics.syncs.increment()
+        var report = Report(full: false, restores: 0, chainsWritten: 0, rulesWritten: 0, chainsDeleted: 0,
+                            conntrackDeletions: 0, duration: .zero)
+        for (planner, commands) in zip(planners, commands) {
+            let family = planner.options.family
+            let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName)
+            let desired = planner.plan(table)
+            let known = applied[family]
+            var full = forceFull || known == nil
+            if !full { full = try await !commands.canaryPresent() }
+            let existing = known == nil ? try await commands.ownedChains() : []
+            let plan = SyncPlanner.plan(desired: desired, applied: full ? nil : known, existing: existing, full: full)
+            do throws(ProxyError) {
+                for input in plan.restores { try await commands.restore(input) }
+                if full { try await commands.ensureHooks(desired.hooks) }
+            } catch {
+                applied[family] = nil
+                metrics.restoreFailures.increment()
+                throw error
+            }
+            applied[family] = desired.chainsByKey
+            report.full = report.full || full
+            report.restores += plan.restores.count
+            report.chainsWritten += plan.writtenChains
+            report.rulesWritten += plan.writtenRules
+            report.chainsDeleted += plan.deletedChains.count
+            metrics.rulesWritten.increment(by: Int64(plan.writtenRules))
+            metrics.chainsWritten.increment(by: Int64(plan.writtenChains))
+
+            // Only now do new packets meet the new rules, so stale entries can go.
+            if let before = lastTables[family] {
+                for deletion in ConntrackDeletion.plan(before: before, after: table) {
+                    try? await commands.deleteConntrack(deletion)
+                    report.conntrackDeletions += 1
+                }
+            }
+            lastTables[family] = table
+        }
+        report.duration = clock.now - start
+        (report.full ? metrics.fullSyncDuration : metrics.partialSyncDuration).record(report.duration)
+        lastSuccess = clock.now
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        metrics.lastSuccess.set(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+        lastReport = report
+        return report
+    }
+
+    /// Removes every hook, rule and chain the proxy made (`swiftlet proxy --cleanup`).
+    public func cleanup() async throws(ProxyError) {
+        for commands in commands {
+            try await commands.removeHooks(RulePlanner.hooks)
+            let owned = try await commands.ownedChains()
+            if !owned.isEmpty {
+                try await commands.restore(IPTablesRestoreText.render(chains: [], deleting: owned.sorted()))
+            }
+            applied[commands.family] = nil
+        }
+    }
+}
