@@ -38,6 +38,14 @@ import Testing
         #expect(!plan.restores[0].contains("KUBE-SERVICES"))
     }
 
+    @Test func aFullSyncStillDeletesWhatThePreviousSyncLeft() {
+        let before = Self.ruleset(endpoints: ["10.244.1.1"], services: 3)
+        let after = Self.ruleset(endpoints: ["10.244.1.1"], services: 2)
+        let plan = SyncPlanner.plan(desired: after, applied: before.chainsByKey, full: true)
+        #expect(plan.writtenChains == after.chains.count)
+        #expect(plan.deletedChains == [.init(.nat, ChainNames.cluster(.init(namespace: "ns", name: "svc2")))])
+    }
+
     @Test func nothingChangedWritesNothing() {
         let ruleset = Self.ruleset(endpoints: ["10.244.1.1"])
         #expect(SyncPlanner.plan(desired: ruleset, applied: ruleset.chainsByKey, full: false).isEmpty)

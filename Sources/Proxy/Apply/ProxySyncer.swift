@@ -53,7 +53,7 @@ public actor ProxySyncer {
             var full = forceFull || known == nil
             if !full { full = try await !commands.canaryPresent() }
             let existing = known == nil ? try await commands.ownedChains() : []
-            let plan = SyncPlanner.plan(desired: desired, applied: full ? nil : known, existing: existing, full: full)
+            let plan = SyncPlanner.plan(desired: desired, applied: known, existing: existing, full: full)
             do throws(ProxyError) {
                 for input in plan.restores { try await commands.restore(input) }
                 if full { try await commands.ensureHooks(desired.hooks) }

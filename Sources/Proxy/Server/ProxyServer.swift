@@ -1,0 +1,133 @@
+import CNI
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// `swiftlet proxy`'s loop: informers on Services and EndpointSlices wake a single sync loop
+/// that coalesces bursts within the minimum sync period, writes everything again every sync
+/// period, and keeps the last rules in place while the API server is away.
+public final class ProxyServer: Sendable {
+    let configuration: ProxyConfiguration
+    let client: KubeClient
+    public let syncer: ProxySyncer
+    let healthChecks = HealthCheckNodePorts()
+    let boundPorts = Mutex<(healthz: Int, metrics: Int)>((0, 0))
+
+    /// The ports the healthz and metrics servers listen on, once running (useful with port 0).
+    public var listeningPorts: (healthz: Int, metrics: Int) { boundPorts.withLock { $0 } }
+    let log: @Sendable (String) -> Void
+
+    public init(configuration: ProxyConfiguration, client: KubeClient, commandWrapper: [String] = [],
+                log: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.configuration = configuration
+        self.client = client
+        self.log = log
+        self.syncer = ProxySyncer(
+            families: configuration.families.map { ($0, IPTablesCommands(family: $0.family, wrapper: commandWrapper)) },
+            nodeName: configuration.nodeName)
+    }
+
+    /// Runs until cancelled. `onReady` is called once the informers have synced, the first sync
+    /// is done and the status servers listen.
+    public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
+        let services = Informer<Service>(client: client)
+        let slices = Informer<EndpointSlice>(client: client)
+        let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let lastSuccess = LastSuccess()
+        let syncPeriod = configuration.syncPeriod
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await services.run() }
+            group.addTask { await slices.run() }
+            group.addTask { for await _ in services.events() { wake.continuation.yield() } }
+            group.addTask { for await _ in slices.events() { wake.continuation.yield() } }
+            group.addTask {
+                // The periodic sync, and the retry after a failure.
+                while !Task.isCancelled {
+                    try await Task.sleep(for: min(syncPeriod, .seconds(1)))
+                    wake.continuation.yield()
+                }
+            }
+            await services.waitUntilSynced()
+            await slices.waitUntilSynced()
+
+            let healthz = try await StatusHTTPServer.start(bindAddress: configuration.healthzBindAddress) { path in
+                ProxyServer.healthz(path: path, lastSuccess: lastSuccess.value.withLock { $0 }, syncPeriod: syncPeriod)
+            }
+            let metrics = syncer.metrics
+            let metricsServer = try await StatusHTTPServer.start(bindAddress: configuration.metricsBindAddress) { path in
+                path == "/metrics"
+                    ? .init(.ok, metrics.exposition(), contentType: "text/plain; version=0.0.4")
+                    : .init(.notFound, "not found\n", contentType: "text/plain")
+            }
+            boundPorts.withLock { $0 = (healthz.port, metricsServer.port) }
+            defer {
+                Task { await healthz.stop(); await metricsServer.stop(); await healthChecks.stopAll() }
+            }
+
+            let clock = ContinuousClock()
+            var lastSync: ContinuousClock.Instant?
+            var lastFull: ContinuousClock.Instant?
+            var dirty = true
+            var ready = false
+            var pendingWake = wake.stream.makeAsyncIterator()
+            while !Task.isCancelled {
+                if !dirty, let last = lastFull, clock.now - last < syncPeriod {
+                    // Wait for a change or the periodic tick; informer events mark the state dirty.
+                    guard await pendingWake.next() != nil else { break }
+                    dirty = true  // a change or a tick: the sync itself finds out which
+                }
+                if let last = lastSync, clock.now - last < configuration.minSyncPeriod {
+                    try await Task.sleep(for: configuration.minSyncPeriod - (clock.now - last))
+                }
+                let full = lastFull.map { clock.now - $0 >= syncPeriod } ?? true
+                lastSync = clock.now
+                do {
+                    let report = try await syncer.sync(services: services.store.list(), slices: slices.store.list(),
+                                                       forceFull: full)
+                    if full { lastFull = clock.now }
+                    lastSuccess.value.withLock { $0 = clock.now }
+                    dirty = false
+                    if report.restores > 0 {
+                        log("proxy: \(report.full ? "full" : "partial") sync wrote \(report.chainsWritten) chains, \(report.rulesWritten) rules in \(report.restores) restores, deleted \(report.chainsDeleted) chains (\(report.duration))")
+                    }
+                    let table = configuration.families.flatMap {
+                        ServicePortTable.build(services: services.store.list(), slices: slices.store.list(),
+                                               family: $0.family, nodeName: configuration.nodeName)
+                    }
+                    await healthChecks.update(table)
+                    if !ready {
+                        ready = true
+                        onReady()
+                    }
+                } catch {
+                    // The syncer forgot what it applied, so the retry after the minimum period is full.
+                    log("proxy: sync failed, retrying with a full sync: \(error)")
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// kube-proxy's healthz: healthy while syncs keep succeeding (within two sync periods).
+    static func healthz(path: String, lastSuccess: ContinuousClock.Instant?, syncPeriod: Duration) -> StatusHTTPServer.Response {
+        guard path == "/healthz" || path == "/livez" else {
+            return .init(.notFound, "not found\n", contentType: "text/plain")
+        }
+        let now = Date()
+        let formatter = ISO8601DateFormatter()
+        guard let lastSuccess else {
+            return .init(.serviceUnavailable, #"{"lastUpdated":"","currentTime":"\#(formatter.string(from: now))","nodeHealthy":false}"#)
+        }
+        let age = ContinuousClock.now - lastSuccess
+        let updated = now.addingTimeInterval(-Double(age.components.seconds))
+        let healthy = age < syncPeriod * 2
+        return .init(healthy ? .ok : .serviceUnavailable,
+                     #"{"lastUpdated":"\#(formatter.string(from: updated))","currentTime":"\#(formatter.string(from: now))","nodeHealthy":\#(healthy)}"#)
+    }
+}
+
+/// When the last sync succeeded, shared between the loop and the healthz server.
+final class LastSuccess: Sendable {
+    let value = Mutex<ContinuousClock.Instant?>(nil)
+}

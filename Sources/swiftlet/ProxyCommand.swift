@@ -1,0 +1,125 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KubeAPI
+import Proxy
+
+/// `swiftlet proxy`: Services to iptables rules on this node, with kube-proxy's flags.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the service proxy: watch Services and EndpointSlices, program iptables like kube-proxy."
+    )
+
+    @Option(help: "The kubeconfig to reach the API server with (default: in-cluster service account).")
+    var kubeconfig: String?
+
+    @Option(help: "A KubeProxyConfiguration file; flags override its fields.")
+    var config: String?
+
+    @Option(help: "The node's name, when it is not the host name.")
+    var hostnameOverride: String?
+
+    @Option(help: "The pods' addresses (comma-separated, one per IP family): other sources are masqueraded.")
+    var clusterCIDR: String?
+
+    @Flag(help: "Masquerade all traffic to cluster IPs.")
+    var masqueradeAll = false
+
+    @Option(help: "Where node ports listen (comma-separated CIDRs); default every local address.")
+    var nodeportAddresses: String?
+
+    @Option(help: "The shortest time between two syncs (Go duration).")
+    var minSyncPeriod: String?
+
+    @Option(help: "How often everything is written again (Go duration).")
+    var syncPeriod: String?
+
+    @Option(help: "host:port of the healthz server.")
+    var healthzBindAddress: String?
+
+    @Option(help: "host:port of the metrics server.")
+    var metricsBindAddress: String?
+
+    @Option(help: "The packet mark bit that asks for masquerading.")
+    var iptablesMasqueradeBit: Int?
+
+    @Option(help: "The backend: iptables (nftables is not built yet).")
+    var mode = "iptables"
+
+    @Flag(help: "Remove every rule and chain the proxy made, then exit.")
+    var cleanup = false
+
+    func configurationFromFlags() throws -> ProxyConfiguration {
+        var configuration = try config.map { try ProxyConfiguration.load(file: $0) } ?? ProxyConfiguration()
+        if let kubeconfig { configuration.kubeconfig = kubeconfig }
+        if let hostnameOverride { configuration.hostnameOverride = hostnameOverride }
+        if let clusterCIDR { configuration.clusterCIDRs = try ProxyConfiguration.networks(clusterCIDR, field: "--cluster-cidr") }
+        if masqueradeAll { configuration.masqueradeAll = true }
+        if let nodeportAddresses {
+            configuration.nodePortAddresses = try ProxyConfiguration.networks(nodeportAddresses, field: "--nodeport-addresses")
+        }
+        if let minSyncPeriod { configuration.minSyncPeriod = try ProxyConfiguration.duration(minSyncPeriod, field: "--min-sync-period") }
+        if let syncPeriod { configuration.syncPeriod = try ProxyConfiguration.duration(syncPeriod, field: "--sync-period") }
+        if let healthzBindAddress { configuration.healthzBindAddress = healthzBindAddress }
+        if let metricsBindAddress { configuration.metricsBindAddress = metricsBindAddress }
+        if let iptablesMasqueradeBit { configuration.masqueradeBit = try ProxyConfiguration.maskBit(iptablesMasqueradeBit) }
+        return configuration
+    }
+
+    func run() async throws {
+        guard mode == "iptables" else {
+            throw ValidationError("--mode \(mode) is not available: only iptables is built so far")
+        }
+        let configuration: ProxyConfiguration
+        do {
+            configuration = try configurationFromFlags()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if cleanup {
+            let syncer = ProxySyncer(
+                families: [.v4, .v6].map { family in
+                    (RuleOptions(family: family), IPTablesCommands(family: family))
+                },
+                nodeName: configuration.nodeName)
+            try await syncer.cleanup()
+            print("swiftlet proxy: removed every rule and chain it made")
+            return
+        }
+        let clientConfiguration = try configuration.kubeconfig.map { try Kubeconfig.load(path: $0).clientConfiguration() }
+            ?? InClusterConfiguration.load()
+        let client = try KubeClient(configuration: clientConfiguration)
+        allowLocalhostNodePorts(configuration)
+
+        let server = ProxyServer(configuration: configuration, client: client)
+        let task = Task {
+            try await server.run {
+                print("swiftlet proxy: node \(configuration.nodeName), rules in sync; healthz on \(configuration.healthzBindAddress), metrics on \(configuration.metricsBindAddress)")
+            }
+        }
+        // SIGTERM and SIGINT stop the loop and leave the rules in place, as kube-proxy does.
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let result = await task.result
+        try? await client.shutdown()
+        if case .failure(let error) = result, !(error is CancellationError) {
+            throw error
+        }
+    }
+
+    /// Node ports on 127.0.0.1 need the kernel to route packets with a loopback source (IPv4 only).
+    func allowLocalhostNodePorts(_ configuration: ProxyConfiguration) {
+        guard configuration.allowsLocalhostNodePorts else { return }
+        let path = "/proc/sys/net/ipv4/conf/all/route_localnet"
+        if (try? "1".write(toFile: path, atomically: false, encoding: .utf8)) == nil {
+            print("swiftlet proxy: warning: cannot set \(path); node ports on 127.0.0.1 will not work")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import CNI
+import Foundation
+import KubeAPI
+import Testing
+import TestAPIServer
+import TestSupport
+@testable import Proxy
+
+/// The whole proxy against the test API server: informers, the sync loop, healthz and metrics,
+/// with its iptables commands running in a node namespace.
+@Suite(.serialized) struct ProxyServerTests {
+    @Test func followsServicesThroughAnOutageAndRepairsFlushedRules() async throws {
+        try require(ProxyKernelTests.requirements)
+        let api = try TestAPIServer()
+        try await api.start()
+        defer { Task { await api.stop() } }
+        let client = try KubeClient(configuration: Kubeconfig.parse(try api.kubeconfig(user: "system:kube-proxy")).clientConfiguration())
+
+        try await ProxyTestNode.with { node in
+            _ = try await client.create(node.service("web", clusterIP: "10.96.0.10", port: 80), namespace: "ns")
+            _ = try await client.create(node.slice("web", pods: [0, 1]), namespace: "ns")
+
+            var configuration = ProxyConfiguration()
+            configuration.hostnameOverride = Fixtures.nodeName
+            configuration.clusterCIDRs = [IPNetwork(ProxyTestNode.clusterCIDR)!]
+            configuration.minSyncPeriod = .milliseconds(100)
+            configuration.syncPeriod = .seconds(2)
+            configuration.healthzBindAddress = "127.0.0.1:0"
+            configuration.metricsBindAddress = "127.0.0.1:0"
+            let server = ProxyServer(configuration: configuration, client: client,
+                                     commandWrapper: ["ip", "netns", "exec", node.node.name], log: { _ in })
+            let running = Task { try await server.run() }
+            defer { running.cancel() }
+
+            #expect(try await eventually { try await node.ask(from: node.client, "10.96.0.10", port: 80) != nil })
+            let ports = server.listeningPorts
+            #expect(try await httpGet(port: ports.healthz, "/healthz").contains(#""nodeHealthy":true"#))
+            #expect(try await httpGet(port: ports.metrics, "/metrics").contains("kubeproxy_sync_full_proxy_rules_duration_seconds_bucket"))
+
+            // The API server goes away: the rules stay, and flushed rules come back from memory.
+            api.faults.refuseConnections(for: .seconds(4))
+            api.store.cutWatches(abruptly: true)
+            try await node.node.runChecked("iptables", ["-t", "nat", "-F"])
+            #expect(try await eventually { try await node.ask(from: node.client, "10.96.0.10", port: 80) != nil },
+                    "rules flushed during the outage are restored within a sync")
+
+            // After the outage an endpoint change arrives through the resumed watch.
+            try await Task.sleep(for: .seconds(4))
+            var slice = try await client.get(EndpointSlice.self, name: "web-a", namespace: "ns")
+            slice.endpoints = node.slice("web", pods: [1]).endpoints
+            _ = try await client.update(slice)
+            #expect(try await eventually {
+                var answers = Set<String>()
+                for _ in 0..<6 { answers.insert(try await node.ask(from: node.client, "10.96.0.10", port: 80)?.pod ?? "none") }
+                return answers == ["pod2"]
+            }, "only the remaining endpoint answers")
+
+            try await client.delete(Service.self, name: "web", namespace: "ns")
+            #expect(try await eventually { !(try await node.iptablesSave().contains("ns/web")) }, "the deleted service's rules go")
+            running.cancel()
+            _ = await running.result
+            try await server.syncer.cleanup()
+        }
+        try? await client.shutdown()
+    }
+
+    func httpGet(port: Int, _ path: String) async throws -> String {
+        try await runCommand("busybox", ["wget", "-q", "-O", "-", "http://127.0.0.1:\(port)\(path)"], timeout: .seconds(5))
+            .standardOutput
+    }
+}
+
+/// Polls `condition` every 200 ms for up to `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return try await condition()
+}
