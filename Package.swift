@@ -142,6 +142,9 @@ let package = Package(
         // Import + unpack of an image in one command (Benchmarks/images.sh).
         .executableTarget(name: "runtime-bench", dependencies: ["Runtime"], path: "Benchmarks/RuntimeBench"),
 
+        // Proxy sync at scale against a bare iptables-restore and kube-proxy's layout (Benchmarks/proxy.sh).
+        .executableTarget(name: "proxy-bench", dependencies: ["Proxy", "KubeAPI", "CNI"], path: "Benchmarks/ProxyBench"),
+
         // Shared by every test suite: namespaces, temporary roots, processes, gating, test images.
         .target(
             name: "TestSupport",

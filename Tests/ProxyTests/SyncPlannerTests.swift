@@ -34,6 +34,7 @@ import Testing
         let plan = SyncPlanner.plan(desired: after, applied: before.chainsByKey, full: false)
         #expect(plan.writtenChains == 1)
         #expect(plan.restores.count == 1)
+        #expect(plan.restores[0].hasPrefix(SyncPlanner.canaryProbe))
         #expect(plan.restores[0].contains(":\(ChainNames.cluster(.init(namespace: "ns", name: "svc0"))) - [0:0]"))
         #expect(!plan.restores[0].contains("KUBE-SERVICES"))
     }
@@ -46,9 +47,21 @@ import Testing
         #expect(plan.deletedChains == [.init(.nat, ChainNames.cluster(.init(namespace: "ns", name: "svc2")))])
     }
 
-    @Test func nothingChangedWritesNothing() {
+    @Test func nothingChangedWritesOnlyTheCanaryProbe() {
         let ruleset = Self.ruleset(endpoints: ["10.244.1.1"])
-        #expect(SyncPlanner.plan(desired: ruleset, applied: ruleset.chainsByKey, full: false).isEmpty)
+        let plan = SyncPlanner.plan(desired: ruleset, applied: ruleset.chainsByKey, full: false)
+        #expect(plan.restores == [SyncPlanner.canaryProbe] && plan.writtenChains == 0)
+    }
+
+    @Test func cachedRenderingEqualsAFreshOne() {
+        let planner = RulePlanner(options: Fixtures.options())
+        var cache = RulePlanner.Cache()
+        for shape in Shapes.all.keys.sorted() {
+            let (services, slices, _) = Shapes.all[shape]!
+            let table = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: Fixtures.nodeName)
+            _ = planner.plan(table, cache: &cache)
+            #expect(planner.plan(table, cache: &cache) == planner.plan(table), "\(shape)")
+        }
     }
 
     @Test func largeSyncsAreSplitInStageOrderSoEveryJumpTargetExistsFirst() throws {

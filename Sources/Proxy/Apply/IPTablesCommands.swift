@@ -47,16 +47,6 @@ public struct IPTablesCommands: Sendable {
         }
     }
 
-    /// Whether the canary rule is still in nat and filter: when someone flushed or deleted our
-    /// chains (a firewall reload), the next sync must write everything.
-    public func canaryPresent() async throws(ProxyError) -> Bool {
-        for table in [IPTable.nat, .filter] {
-            let output = try await run(iptables, ["--wait", "\(lockWait)", "-t", table.rawValue, "-S", "KUBE-PROXY-CANARY"])
-            if !output.succeeded || !output.standardOutput.contains("-A KUBE-PROXY-CANARY") { return false }
-        }
-        return true
-    }
-
     /// Adds each hook that is missing, at the top of its built-in chain.
     public func ensureHooks(_ hooks: [IPTablesHook]) async throws(ProxyError) {
         for hook in hooks {

@@ -25,6 +25,7 @@ public actor ProxySyncer {
     public let metrics: SyncMetrics
     var applied: [IPAddress.Family: [IPTablesChain.Key: IPTablesChain]] = [:]
     var lastTables: [IPAddress.Family: [ProxyServicePort]] = [:]
+    var caches: [IPAddress.Family: RulePlanner.Cache] = [:]
     public private(set) var lastSuccess: ContinuousClock.Instant?
     public private(set) var lastReport: Report?
 
@@ -48,19 +49,33 @@ public actor ProxySyncer {
         for (planner, commands) in zip(planners, commands) {
             let family = planner.options.family
             let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName)
-            let desired = planner.plan(table)
-            let known = applied[family]
-            var full = forceFull || known == nil
-            if !full { full = try await !commands.canaryPresent() }
-            let existing = known == nil ? try await commands.ownedChains() : []
-            let plan = SyncPlanner.plan(desired: desired, applied: known, existing: existing, full: full)
+            let desired = planner.plan(table, cache: &caches[family, default: RulePlanner.Cache()])
+            var full = forceFull || applied[family] == nil
+            var plan = try await makePlan(desired, commands: commands, full: full)
             do throws(ProxyError) {
                 for input in plan.restores { try await commands.restore(input) }
-                if full { try await commands.ensureHooks(desired.hooks) }
             } catch {
                 applied[family] = nil
                 metrics.restoreFailures.increment()
-                throw error
+                guard !full else { throw error }
+                // A partial sync failed (the canary probe shows our chains were flushed, or
+                // something else went wrong): write everything at once.
+                full = true
+                plan = try await makePlan(desired, commands: commands, full: true)
+                do throws(ProxyError) {
+                    for input in plan.restores { try await commands.restore(input) }
+                } catch {
+                    metrics.restoreFailures.increment()
+                    throw error
+                }
+            }
+            if full {
+                do throws(ProxyError) {
+                    try await commands.ensureHooks(desired.hooks)
+                } catch {
+                    applied[family] = nil
+                    throw error
+                }
             }
             applied[family] = desired.chainsByKey
             report.full = report.full || full
@@ -88,6 +103,14 @@ public actor ProxySyncer {
         metrics.lastSuccess.set(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
         lastReport = report
         return report
+    }
+
+    /// The plan of one family's sync; when nothing is known about the kernel's state, the chains
+    /// there are read first so that stale ones can go.
+    func makePlan(_ desired: IPTablesRuleset, commands: IPTablesCommands, full: Bool) async throws(ProxyError) -> SyncPlan {
+        let known = applied[commands.family]
+        let existing = known == nil ? try await commands.ownedChains() : []
+        return SyncPlanner.plan(desired: desired, applied: known, existing: existing, full: full)
     }
 
     /// Removes every hook, rule and chain the proxy made (`swiftlet proxy --cleanup`).

@@ -19,8 +19,49 @@ public struct RulePlanner: Sendable {
     public static let canaryComment = "swiftlet-proxy canary: when this rule is gone, the next sync rewrites everything"
 
     public func plan(_ ports: [ProxyServicePort]) -> IPTablesRuleset {
+        var cache = Cache()
+        return plan(ports, cache: &cache)
+    }
+
+    /// The rules of one service port, wherever they go: what the cache keeps between syncs.
+    public struct ServiceRules: Sendable, Equatable {
+        var natServices: [String] = []
+        var natNodePorts: [String] = []
+        var filterServices: [String] = []
+        var filterExternal: [String] = []
+        var filterNodePorts: [String] = []
+        var filterFirewall: [String] = []
+        var serviceChains: [IPTablesChain] = []
+        var endpointChains: [IPTablesChain] = []
+    }
+
+    /// The rules rendered for each service port at the last sync, reused while the port is
+    /// unchanged: a partial sync then renders only what changed instead of every service.
+    public struct Cache: Sendable {
+        var entries: [ServicePortName: (port: ProxyServicePort, rules: ServiceRules)] = [:]
+        var options: RuleOptions?
+        public init() {}
+    }
+
+    public func plan(_ ports: [ProxyServicePort], cache: inout Cache) -> IPTablesRuleset {
+        if cache.options != options { cache = Cache() }
+        cache.options = options
         var builder = Builder(options: options)
-        for port in ports { builder.add(port) }
+        var entries: [ServicePortName: (port: ProxyServicePort, rules: ServiceRules)] = [:]
+        entries.reserveCapacity(ports.count)
+        for port in ports {
+            let rules: ServiceRules
+            if let cached = cache.entries[port.name], cached.port == port {
+                rules = cached.rules
+            } else {
+                var single = Builder(options: options)
+                single.add(port)
+                rules = single.rules
+            }
+            builder.merge(rules)
+            entries[port.name] = (port, rules)
+        }
+        cache.entries = entries
         return builder.finish()
     }
 
@@ -62,10 +103,29 @@ extension RulePlanner {
         var filterFirewall: [String] = []
         var serviceChains: [IPTablesChain] = []
         var endpointChains: [String: IPTablesChain] = [:]
+        var mergedEndpointChains: [IPTablesChain] = []
         var probabilities: [Int: String] = [:]
 
         init(options: RuleOptions) {
             self.options = options
+        }
+
+        /// What `add` produced, as a value for the cache.
+        var rules: ServiceRules {
+            ServiceRules(natServices: natServices, natNodePorts: natNodePorts, filterServices: filterServices,
+                         filterExternal: filterExternal, filterNodePorts: filterNodePorts, filterFirewall: filterFirewall,
+                         serviceChains: serviceChains, endpointChains: endpointChains.keys.sorted().map { endpointChains[$0]! })
+        }
+
+        mutating func merge(_ rules: ServiceRules) {
+            natServices += rules.natServices
+            natNodePorts += rules.natNodePorts
+            filterServices += rules.filterServices
+            filterExternal += rules.filterExternal
+            filterNodePorts += rules.filterNodePorts
+            filterFirewall += rules.filterFirewall
+            serviceChains += rules.serviceChains
+            mergedEndpointChains += rules.endpointChains
         }
 
         mutating func add(_ port: ProxyServicePort) {
@@ -204,7 +264,9 @@ extension RulePlanner {
             let name = port.name.description
             let proto = port.name.transport.rawValue
             var rules: [String] = []
-            let listNames = endpoints.map { ChainNames.endpoint(port.name, $0) }
+            // Endpoint chain names (also the affinity lists' names) cost a SHA-256 each: only where used.
+            let needsNames = port.affinityTimeout != nil
+            let listNames = endpoints.map { needsNames || $0.mayHairpinHere ? ChainNames.endpoint(port.name, $0) : "" }
             let mask = options.family == .v4 ? "255.255.255.255" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
             if let timeout = port.affinityTimeout {
                 for (endpoint, list) in zip(endpoints, listNames) {
@@ -274,7 +336,7 @@ extension RulePlanner {
                     #"-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"#,
                 ]),
             ]
-            chains += endpointChains.keys.sorted().map { endpointChains[$0]! }
+            chains += (mergedEndpointChains + endpointChains.values).sorted { $0.name < $1.name }
             chains += serviceChains.sorted { ($0.stage, $0.name) < ($1.stage, $1.name) }
             chains += [
                 IPTablesChain(.mangle, "KUBE-PROXY-CANARY", stage: .top, rules: canary),

@@ -47,9 +47,21 @@ public enum SyncPlanner {
         if !batch.isEmpty || !stale.isEmpty {
             restores.append(IPTablesRestoreText.render(chains: batch, deleting: stale))
         }
+        // A partial sync trusts that our chains are as we left them: the canary probe fails the
+        // first restore (and so the whole sync, which is then redone in full) when they are not.
+        if !writeAll {
+            if restores.isEmpty { restores = [canaryProbe] } else { restores[0] = canaryProbe + restores[0] }
+        }
         return SyncPlan(restores: restores, writtenChains: toWrite.count,
                         writtenRules: toWrite.reduce(0) { $0 + $1.rules.count }, deletedChains: stale)
     }
+
+    /// Deletes and re-adds the canary rule in nat and filter: a no-op that fails when someone
+    /// flushed or deleted our chains since the last sync.
+    public static let canaryProbe: String = [IPTable.filter, .nat].map { table in
+        let rule = #"-m comment --comment "\#(RulePlanner.canaryComment)""#
+        return "*\(table.rawValue)\n-D KUBE-PROXY-CANARY \(rule)\n-A KUBE-PROXY-CANARY \(rule)\nCOMMIT\n"
+    }.joined()
 
     /// Per-service chains by prefix, and the fixed chains: nothing else is ever deleted.
     public static func isOwned(_ key: IPTablesChain.Key) -> Bool {

@@ -34,15 +34,16 @@ public final class ProxyServer: Sendable {
         let slices = Informer<EndpointSlice>(client: client)
         let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let lastSuccess = LastSuccess()
+        let changed = ChangeFlag()
         let syncPeriod = configuration.syncPeriod
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
-            group.addTask { for await _ in services.events() { wake.continuation.yield() } }
-            group.addTask { for await _ in slices.events() { wake.continuation.yield() } }
+            group.addTask { for await _ in services.events() { changed.set(); wake.continuation.yield() } }
+            group.addTask { for await _ in slices.events() { changed.set(); wake.continuation.yield() } }
             group.addTask {
-                // The periodic sync, and the retry after a failure.
+                // A tick for the periodic full sync and for retries after a failure.
                 while !Task.isCancelled {
                     try await Task.sleep(for: min(syncPeriod, .seconds(1)))
                     wake.continuation.yield()
@@ -68,27 +69,28 @@ public final class ProxyServer: Sendable {
             let clock = ContinuousClock()
             var lastSync: ContinuousClock.Instant?
             var lastFull: ContinuousClock.Instant?
-            var dirty = true
+            var failed = false
             var ready = false
-            var pendingWake = wake.stream.makeAsyncIterator()
+            var wakes = wake.stream.makeAsyncIterator()
             while !Task.isCancelled {
-                if !dirty, let last = lastFull, clock.now - last < syncPeriod {
-                    // Wait for a change or the periodic tick; informer events mark the state dirty.
-                    guard await pendingWake.next() != nil else { break }
-                    dirty = true  // a change or a tick: the sync itself finds out which
+                let periodic = lastFull.map { clock.now - $0 >= syncPeriod } ?? true
+                if !changed.take() && !periodic && !failed {
+                    guard await wakes.next() != nil else { break }
+                    continue
                 }
+                // Coalesce bursts: at most one sync per minimum period; what arrives meanwhile
+                // is in the informers' stores when the sync reads them.
                 if let last = lastSync, clock.now - last < configuration.minSyncPeriod {
                     try await Task.sleep(for: configuration.minSyncPeriod - (clock.now - last))
                 }
-                let full = lastFull.map { clock.now - $0 >= syncPeriod } ?? true
                 lastSync = clock.now
                 do {
                     let report = try await syncer.sync(services: services.store.list(), slices: slices.store.list(),
-                                                       forceFull: full)
-                    if full { lastFull = clock.now }
+                                                       forceFull: periodic)
+                    if report.full { lastFull = clock.now }
                     lastSuccess.value.withLock { $0 = clock.now }
-                    dirty = false
-                    if report.restores > 0 {
+                    failed = false
+                    if report.chainsWritten > 0 || report.chainsDeleted > 0 {
                         log("proxy: \(report.full ? "full" : "partial") sync wrote \(report.chainsWritten) chains, \(report.rulesWritten) rules in \(report.restores) restores, deleted \(report.chainsDeleted) chains (\(report.duration))")
                     }
                     let table = configuration.families.flatMap {
@@ -101,7 +103,8 @@ public final class ProxyServer: Sendable {
                         onReady()
                     }
                 } catch {
-                    // The syncer forgot what it applied, so the retry after the minimum period is full.
+                    // The syncer forgot what it applied, so the retry at the next tick is full.
+                    failed = true
                     log("proxy: sync failed, retrying with a full sync: \(error)")
                 }
             }
@@ -130,4 +133,11 @@ public final class ProxyServer: Sendable {
 /// When the last sync succeeded, shared between the loop and the healthz server.
 final class LastSuccess: Sendable {
     let value = Mutex<ContinuousClock.Instant?>(nil)
+}
+
+/// Set by informer events, taken by the sync loop: whether anything changed since the last sync.
+final class ChangeFlag: Sendable {
+    let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    func take() -> Bool { value.withLock { current in defer { current = false }; return current } }
 }
