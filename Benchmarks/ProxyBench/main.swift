@@ -27,7 +27,8 @@ func cluster(changing changed: Int? = nil) -> ([Service], [EndpointSlice]) {
         spec.clusterIP = "10.96.\(index / 256).\(index % 256)"
         spec.ports = [ServicePort(port: 80, name: "http", protocol: "TCP")]
         let name = "svc-\(index)"
-        services.append(Service(metadata: ObjectMeta(name: name, namespace: "bench"), spec: spec))
+        // Resource versions as an API server gives them: the changed slice gets a new one.
+        services.append(Service(metadata: ObjectMeta(name: name, namespace: "bench", resourceVersion: "\(index)"), spec: spec))
         let endpoints = (0..<endpointCount).map { e -> EndpointSlice.Endpoint in
             // A unique address per endpoint; the changed endpoint moves to a range of its own.
             let n = index == changed && e == 0 ? 3_000_000 + index : index * endpointCount + e
@@ -35,7 +36,8 @@ func cluster(changing changed: Int? = nil) -> ([Service], [EndpointSlice]) {
                                           conditions: .init(ready: true), nodeName: "node-\(e % 100)")
         }
         slices.append(EndpointSlice(
-            metadata: ObjectMeta(name: name + "-x", namespace: "bench", labels: [ServicePortTable.serviceNameLabel: name]),
+            metadata: ObjectMeta(name: name + "-x", namespace: "bench", resourceVersion: index == changed ? "changed" : "s\(index)",
+                                 labels: [ServicePortTable.serviceNameLabel: name]),
             endpoints: endpoints, ports: [.init(name: "http", port: 8080, protocol: "TCP")]))
     }
     return (services, slices)
@@ -112,6 +114,12 @@ let (full, partial) = try await withNamespace { namespace in
     let full = try await syncer.sync(services: services, slices: slices)
     let (_, changedSlices) = cluster(changing: serviceCount / 2)
     let partial = try await syncer.sync(services: services, slices: changedSlices)
+    let idle = try await syncer.sync(services: services, slices: changedSlices)
+    print("  a sync with nothing to change: \(seconds(idle.duration))")
+    let commands = IPTablesCommands(family: .v4, wrapper: ["ip", "netns", "exec", namespace])
+    let start = clock.now
+    try await commands.restore(SyncPlanner.canaryProbe)
+    print("  the canary probe alone: \(seconds(clock.now - start))")
     return (full, partial)
 }
 print("  full sync (render + \(full.restores) restores + hooks): \(seconds(full.duration))")
@@ -132,4 +140,25 @@ if serviceCount <= 2_000 {
         return clock.now - start
     }
     print("  kube-proxy layout (a chain per endpoint), bare restore: \(seconds(upstreamTime)), \(upstream.split(separator: "\n").count) lines (ours / kube-proxy's = \(String(format: "%.2f", Double(full.duration / upstreamTime))))")
+}
+
+// Where a partial sync's time goes, outside the kernel.
+do {
+    let planner = RulePlanner(options: options)
+    var cache = RulePlanner.Cache()
+    let first = planner.plan(table, cache: &cache)
+    let (_, changedSlices) = cluster(changing: serviceCount / 2)
+    var tableCache = ServicePortTable.Cache()
+    _ = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: "this-node", cache: &tableCache)
+    var start = clock.now
+    let changedTable = ServicePortTable.build(services: services, slices: changedSlices, family: .v4, nodeName: "this-node",
+                                              cache: &tableCache)
+    let buildTime = clock.now - start
+    start = clock.now
+    let second = planner.plan(changedTable, cache: &cache)
+    let planTime = clock.now - start
+    start = clock.now
+    let plan = SyncPlanner.plan(desired: second, applied: first.chainsByKey, full: false)
+    let diffTime = clock.now - start
+    print("  partial sync outside the kernel: table \(seconds(buildTime)), cached plan \(seconds(planTime)), diff \(seconds(diffTime)) (\(plan.writtenChains) chains)")
 }

@@ -26,6 +26,7 @@ public actor ProxySyncer {
     var applied: [IPAddress.Family: [IPTablesChain.Key: IPTablesChain]] = [:]
     var lastTables: [IPAddress.Family: [ProxyServicePort]] = [:]
     var caches: [IPAddress.Family: RulePlanner.Cache] = [:]
+    var tableCaches: [IPAddress.Family: ServicePortTable.Cache] = [:]
     public private(set) var lastSuccess: ContinuousClock.Instant?
     public private(set) var lastReport: Report?
 
@@ -48,7 +49,8 @@ public actor ProxySyncer {
                             conntrackDeletions: 0, duration: .zero)
         for (planner, commands) in zip(planners, commands) {
             let family = planner.options.family
-            let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName)
+            let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName,
+                                               cache: &tableCaches[family, default: ServicePortTable.Cache()])
             let desired = planner.plan(table, cache: &caches[family, default: RulePlanner.Cache()])
             var full = forceFull || applied[family] == nil
             var plan = try await makePlan(desired, commands: commands, full: full)

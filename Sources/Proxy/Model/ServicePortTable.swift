@@ -13,6 +13,22 @@ public enum ServicePortTable {
 
     public static func build(services: [Service], slices: [EndpointSlice], family: IPAddress.Family,
                              nodeName: String) -> [ProxyServicePort] {
+        var cache = Cache()
+        return build(services: services, slices: slices, family: family, nodeName: nodeName, cache: &cache)
+    }
+
+    /// The ports of each service at the last sync, reused while the service and its slices keep
+    /// their resource versions: a sync after one change rebuilds one service, not all of them.
+    public struct Cache: Sendable {
+        var entries: [String: (version: String, ports: [ProxyServicePort])] = [:]
+        var nodeName: String?
+        public init() {}
+    }
+
+    public static func build(services: [Service], slices: [EndpointSlice], family: IPAddress.Family,
+                             nodeName: String, cache: inout Cache) -> [ProxyServicePort] {
+        if cache.nodeName != nodeName { cache = Cache() }
+        cache.nodeName = nodeName
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in slices {
             guard let serviceName = slice.metadata.labels?[serviceNameLabel],
@@ -21,12 +37,30 @@ public enum ServicePortTable {
             slicesByService["\(slice.metadata.namespace ?? "")/\(serviceName)", default: []].append(slice)
         }
         var table: [ProxyServicePort] = []
+        var entries: [String: (version: String, ports: [ProxyServicePort])] = [:]
+        entries.reserveCapacity(services.count)
         for service in services {
             let namespace = service.metadata.namespace ?? "default"
-            let serviceName = service.metadata.name ?? ""
-            let serviceSlices = slicesByService["\(namespace)/\(serviceName)"] ?? []
-            table += ports(of: service, slices: serviceSlices, family: family, nodeName: nodeName)
+            let key = "\(namespace)/\(service.metadata.name ?? "")"
+            let serviceSlices = slicesByService[key] ?? []
+            // Objects without resource versions (built by hand, not read from an API server) are never cached.
+            var version: String?
+            if let serviceVersion = service.metadata.resourceVersion {
+                let sliceVersions = serviceSlices.map { $0.metadata.resourceVersion }
+                if !sliceVersions.contains(nil) {
+                    version = serviceVersion + "|" + sliceVersions.map { $0! }.sorted().joined(separator: ",")
+                }
+            }
+            let built: [ProxyServicePort]
+            if let version, let cached = cache.entries[key], cached.version == version {
+                built = cached.ports
+            } else {
+                built = ports(of: service, slices: serviceSlices, family: family, nodeName: nodeName)
+            }
+            if let version { entries[key] = (version, built) }
+            table += built
         }
+        cache.entries = entries
         return table.sorted { $0.name < $1.name }
     }
 
@@ -77,7 +111,11 @@ public enum ServicePortTable {
     /// counts once, preferring its ready copy.
     static func endpoints(for port: ServicePort, transport: TransportProtocol, slices: [EndpointSlice],
                           nodeName: String) -> [ProxyEndpoint] {
-        var byAddress: [String: ProxyEndpoint] = [:]
+        struct EndpointKey: Hashable {
+            var ip: IPAddress
+            var port: Int
+        }
+        var byAddress: [EndpointKey: ProxyEndpoint] = [:]
         for slice in slices {
             guard let slicePort = slice.ports?.first(where: {
                 ($0.name ?? "") == (port.name ?? "") && TransportProtocol(kubernetes: $0.protocol) == transport
@@ -90,7 +128,7 @@ public enum ServicePortTable {
                     ip: ip, port: Int(number), ready: ready, serving: endpoint.conditions?.serving ?? ready,
                     terminating: endpoint.conditions?.terminating ?? false,
                     nodeName: endpoint.nodeName, isLocal: endpoint.nodeName == nodeName)
-                let key = candidate.description
+                let key = EndpointKey(ip: ip, port: candidate.port)
                 if let existing = byAddress[key], existing.ready || !candidate.ready { continue }
                 byAddress[key] = candidate
             }

@@ -60,7 +60,8 @@ public enum SyncPlanner {
     /// flushed or deleted our chains since the last sync.
     public static let canaryProbe: String = [IPTable.filter, .nat].map { table in
         let rule = #"-m comment --comment "\#(RulePlanner.canaryComment)""#
-        return "*\(table.rawValue)\n-D KUBE-PROXY-CANARY \(rule)\n-A KUBE-PROXY-CANARY \(rule)\nCOMMIT\n"
+        // By number, not by rule: deleting by rule text makes iptables-restore read every rule of the table.
+        return "*\(table.rawValue)\n-D KUBE-PROXY-CANARY 1\n-A KUBE-PROXY-CANARY \(rule)\nCOMMIT\n"
     }.joined()
 
     /// Per-service chains by prefix, and the fixed chains: nothing else is ever deleted.
