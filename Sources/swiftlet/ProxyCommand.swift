@@ -99,14 +99,8 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
         // SIGTERM and SIGINT stop the loop and leave the rules in place, as kube-proxy does.
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals(cancelling: task)
+        defer { signals.cancel() }
         let result = await task.result
         try? await client.shutdown()
         if case .failure(let error) = result, !(error is CancellationError) {

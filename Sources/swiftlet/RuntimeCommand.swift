@@ -30,14 +30,8 @@ struct RuntimeCommand: AsyncParsableCommand {
             }
         }
         // Signals end the server's task; the socket goes with it.
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { server.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let signals = TerminationSignals(cancelling: server)
+        defer { signals.cancel() }
         let result = await server.result
         unlink(socket)
         if case .failure(let error) = result, !(error is CancellationError) {

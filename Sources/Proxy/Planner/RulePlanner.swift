@@ -56,7 +56,7 @@ public struct RulePlanner: Sendable {
             } else {
                 var single = Builder(options: options)
                 single.add(port)
-                rules = single.rules
+                rules = single.out
             }
             builder.merge(rules)
             entries[port.name] = (port, rules)
@@ -95,37 +95,24 @@ extension RulePlanner {
     /// Accumulates the rules of every service port into the fixed chains and the per-service ones.
     struct Builder {
         let options: RuleOptions
-        var natServices: [String] = []
-        var natNodePorts: [String] = []
-        var filterServices: [String] = []
-        var filterExternal: [String] = []
-        var filterNodePorts: [String] = []
-        var filterFirewall: [String] = []
-        var serviceChains: [IPTablesChain] = []
-        var endpointChains: [String: IPTablesChain] = [:]
-        var mergedEndpointChains: [IPTablesChain] = []
+        /// Everything added so far.
+        var out = ServiceRules()
+        var endpointChainNames = Set<String>()
         var probabilities: [Int: String] = [:]
 
         init(options: RuleOptions) {
             self.options = options
         }
 
-        /// What `add` produced, as a value for the cache.
-        var rules: ServiceRules {
-            ServiceRules(natServices: natServices, natNodePorts: natNodePorts, filterServices: filterServices,
-                         filterExternal: filterExternal, filterNodePorts: filterNodePorts, filterFirewall: filterFirewall,
-                         serviceChains: serviceChains, endpointChains: endpointChains.keys.sorted().map { endpointChains[$0]! })
-        }
-
         mutating func merge(_ rules: ServiceRules) {
-            natServices += rules.natServices
-            natNodePorts += rules.natNodePorts
-            filterServices += rules.filterServices
-            filterExternal += rules.filterExternal
-            filterNodePorts += rules.filterNodePorts
-            filterFirewall += rules.filterFirewall
-            serviceChains += rules.serviceChains
-            mergedEndpointChains += rules.endpointChains
+            out.natServices += rules.natServices
+            out.natNodePorts += rules.natNodePorts
+            out.filterServices += rules.filterServices
+            out.filterExternal += rules.filterExternal
+            out.filterNodePorts += rules.filterNodePorts
+            out.filterFirewall += rules.filterFirewall
+            out.serviceChains += rules.serviceChains
+            out.endpointChains += rules.endpointChains
         }
 
         mutating func add(_ port: ProxyServicePort) {
@@ -141,9 +128,9 @@ extension RulePlanner {
             let internalEndpoints = port.internalPolicyLocal ? selection.local : selection.all
             let internalChain = port.internalPolicyLocal ? localChain : clusterChain
             if !internalEndpoints.isEmpty {
-                natServices.append(#"-m comment --comment "\#(name) cluster IP" \#(vipMatch) -j \#(internalChain)"#)
+                out.natServices.append(#"-m comment --comment "\#(name) cluster IP" \#(vipMatch) -j \#(internalChain)"#)
             } else {
-                filterServices.append(noEndpointsRule(name, match: vipMatch, anyEndpoints: !selection.all.isEmpty))
+                out.filterServices.append(noEndpointsRule(name, match: vipMatch, anyEndpoints: !selection.all.isEmpty))
             }
 
             // External destinations share one chain that applies the external policy.
@@ -157,7 +144,7 @@ extension RulePlanner {
                 }
             }
             if let healthCheck = port.healthCheckNodePort {
-                filterNodePorts.append(
+                out.filterNodePorts.append(
                     #"-m comment --comment "\#(name) health check node port" -m tcp -p tcp --dport \#(healthCheck) -j ACCEPT"#)
             }
 
@@ -170,14 +157,14 @@ extension RulePlanner {
                 var rules: [String] = []
                 if !port.internalPolicyLocal { rules += masqueradeRules(name, vipMatch: vipMatch) }
                 rules += balance(port, over: selection.all)
-                serviceChains.append(IPTablesChain(.nat, clusterChain, stage: .policy, rules: rules))
+                out.serviceChains.append(IPTablesChain(.nat, clusterChain, stage: .policy, rules: rules))
             }
             let usesLocalChain = !selection.local.isEmpty && (port.internalPolicyLocal || port.externalPolicyLocal)
             if usesLocalChain {
                 var rules: [String] = []
                 if port.internalPolicyLocal { rules += masqueradeRules(name, vipMatch: vipMatch) }
                 rules += balance(port, over: selection.local)
-                serviceChains.append(IPTablesChain(.nat, localChain, stage: .policy, rules: rules))
+                out.serviceChains.append(IPTablesChain(.nat, localChain, stage: .policy, rules: rules))
             }
         }
 
@@ -215,10 +202,10 @@ extension RulePlanner {
                 rules.append(#"-m comment --comment "masquerade traffic for \#(name) external destinations" -j KUBE-MARK-MASQ"#)
                 rules.append(#"-m comment --comment "\#(name) external destinations" -j \#(clusterChain)"#)
             }
-            serviceChains.append(IPTablesChain(.nat, chain, stage: .external, rules: rules))
+            out.serviceChains.append(IPTablesChain(.nat, chain, stage: .external, rules: rules))
 
             for ip in port.externalIPs {
-                natServices.append(#"-m comment --comment "\#(name) external IP" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j \#(chain)"#)
+                out.natServices.append(#"-m comment --comment "\#(name) external IP" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j \#(chain)"#)
             }
             if !port.loadBalancerIPs.isEmpty {
                 var target = chain
@@ -232,27 +219,27 @@ extension RulePlanner {
                         #"-m comment --comment "\#(name) loadbalancer IP" -s \#(hostAddress($0)) -j \#(chain)"#
                     }
                     firewall.append(#"-m comment --comment "other traffic to \#(name) will be dropped by KUBE-PROXY-FIREWALL""#)
-                    serviceChains.append(IPTablesChain(.nat, target, stage: .firewall, rules: firewall))
+                    out.serviceChains.append(IPTablesChain(.nat, target, stage: .firewall, rules: firewall))
                     for ip in port.loadBalancerIPs {
-                        filterFirewall.append(#"-m comment --comment "\#(name) traffic not accepted by \#(target)" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j DROP"#)
+                        out.filterFirewall.append(#"-m comment --comment "\#(name) traffic not accepted by \#(target)" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j DROP"#)
                     }
                 }
                 for ip in port.loadBalancerIPs {
-                    natServices.append(#"-m comment --comment "\#(name) loadbalancer IP" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j \#(target)"#)
+                    out.natServices.append(#"-m comment --comment "\#(name) loadbalancer IP" -m \#(proto) -p \#(proto) -d \#(hostAddress(ip)) --dport \#(port.port) -j \#(target)"#)
                 }
             }
             if let nodePort = port.nodePort {
-                natNodePorts.append(#"-m comment --comment "\#(name)" -m \#(proto) -p \#(proto) --dport \#(nodePort) -j \#(chain)"#)
+                out.natNodePorts.append(#"-m comment --comment "\#(name)" -m \#(proto) -p \#(proto) --dport \#(nodePort) -j \#(chain)"#)
             }
         }
 
         mutating func addExternalRejects(_ port: ProxyServicePort, name: String, proto: String, anyEndpoints: Bool) {
             for ip in port.externalIPs + port.loadBalancerIPs {
-                filterExternal.append(noEndpointsRule(
+                out.filterExternal.append(noEndpointsRule(
                     name, match: "-m \(proto) -p \(proto) -d \(hostAddress(ip)) --dport \(port.port)", anyEndpoints: anyEndpoints))
             }
             if let nodePort = port.nodePort {
-                filterExternal.append(noEndpointsRule(
+                out.filterExternal.append(noEndpointsRule(
                     name, match: "-m addrtype --dst-type LOCAL -m \(proto) -p \(proto) --dport \(nodePort)",
                     anyEndpoints: anyEndpoints))
             }
@@ -294,13 +281,13 @@ extension RulePlanner {
         }
 
         mutating func addEndpointChain(_ port: ProxyServicePort, endpoint: ProxyEndpoint, chain: String, remember: String) {
-            guard endpointChains[chain] == nil else { return }
+            guard endpointChainNames.insert(chain).inserted else { return }
             let name = port.name.description
             let proto = port.name.transport.rawValue
-            endpointChains[chain] = IPTablesChain(.nat, chain, stage: .endpoint, rules: [
+            out.endpointChains.append(IPTablesChain(.nat, chain, stage: .endpoint, rules: [
                 #"-m comment --comment "\#(name)" -s \#(hostAddress(endpoint.ip)) -j KUBE-MARK-MASQ"#,
                 #"-m comment --comment "\#(name)" \#(remember)-m \#(proto) -p \#(proto) -j DNAT --to-destination \#(endpoint)"#,
-            ])
+            ]))
         }
 
         mutating func probability(_ count: Int) -> String {
@@ -316,7 +303,7 @@ extension RulePlanner {
 
         func finish() -> IPTablesRuleset {
             let mark = options.markValue
-            var natServicesRules = natServices
+            var natServicesRules = out.natServices
             if options.nodePortAddresses.isEmpty {
                 natServicesRules.append(#"-m comment --comment "\#(RulePlanner.nodePortsComment)" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS"#)
             } else {
@@ -336,22 +323,22 @@ extension RulePlanner {
                     #"-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"#,
                 ]),
             ]
-            chains += (mergedEndpointChains + endpointChains.values).sorted { $0.name < $1.name }
-            chains += serviceChains.sorted { ($0.stage, $0.name) < ($1.stage, $1.name) }
+            chains += out.endpointChains.sorted { $0.name < $1.name }
+            chains += out.serviceChains.sorted { ($0.stage, $0.name) < ($1.stage, $1.name) }
             chains += [
                 IPTablesChain(.mangle, "KUBE-PROXY-CANARY", stage: .top, rules: canary),
                 IPTablesChain(.filter, "KUBE-PROXY-CANARY", stage: .top, rules: canary),
-                IPTablesChain(.filter, "KUBE-SERVICES", stage: .top, rules: filterServices),
-                IPTablesChain(.filter, "KUBE-EXTERNAL-SERVICES", stage: .top, rules: filterExternal),
+                IPTablesChain(.filter, "KUBE-SERVICES", stage: .top, rules: out.filterServices),
+                IPTablesChain(.filter, "KUBE-EXTERNAL-SERVICES", stage: .top, rules: out.filterExternal),
                 IPTablesChain(.filter, "KUBE-FORWARD", stage: .top, rules: [
                     #"-m comment --comment "drop invalid forwarded packets" -m conntrack --ctstate INVALID -j DROP"#,
                     #"-m comment --comment "kubernetes forwarding rules" -m mark --mark \#(options.markMatch) -j ACCEPT"#,
                     #"-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"#,
                 ]),
-                IPTablesChain(.filter, "KUBE-NODEPORTS", stage: .top, rules: filterNodePorts),
-                IPTablesChain(.filter, "KUBE-PROXY-FIREWALL", stage: .top, rules: filterFirewall),
+                IPTablesChain(.filter, "KUBE-NODEPORTS", stage: .top, rules: out.filterNodePorts),
+                IPTablesChain(.filter, "KUBE-PROXY-FIREWALL", stage: .top, rules: out.filterFirewall),
                 IPTablesChain(.nat, "KUBE-PROXY-CANARY", stage: .top, rules: canary),
-                IPTablesChain(.nat, "KUBE-NODEPORTS", stage: .top, rules: natNodePorts),
+                IPTablesChain(.nat, "KUBE-NODEPORTS", stage: .top, rules: out.natNodePorts),
                 IPTablesChain(.nat, "KUBE-SERVICES", stage: .top, rules: natServicesRules),
             ]
             return IPTablesRuleset(chains: chains, hooks: RulePlanner.hooks)
