@@ -34,7 +34,7 @@ import TestSupport
 
             #expect(try await eventually { try await node.ask(from: node.client, "10.96.0.10", port: 80) != nil })
             let ports = server.listeningPorts
-            #expect(try await httpGet(port: ports.healthz, "/healthz").contains(#""nodeHealthy":true"#))
+            #expect(try await eventually { try await httpGet(port: ports.healthz, "/healthz").contains(#""nodeHealthy":true"#) })
             #expect(try await httpGet(port: ports.metrics, "/metrics").contains("kubeproxy_sync_full_proxy_rules_duration_seconds_bucket"))
 
             // The API server goes away: the rules stay, and flushed rules come back from memory.
@@ -62,6 +62,19 @@ import TestSupport
             try await server.syncer.cleanup()
         }
         try? await client.shutdown()
+    }
+
+    @Test func healthzFailsBeforeTheFirstSyncAndWhenWorkWaitsTwoSyncPeriods() {
+        let now = ContinuousClock.now
+        func status(_ snapshot: SyncHealth.Snapshot) -> Int {
+            Int(ProxyServer.healthz(path: "/healthz", health: snapshot, syncPeriod: .seconds(30)).status.code)
+        }
+        #expect(status(.init(lastSuccess: nil, pendingSince: now)) == 503)
+        #expect(status(.init(lastSuccess: now, pendingSince: nil)) == 200)
+        #expect(status(.init(lastSuccess: now - .seconds(600), pendingSince: nil)) == 200, "nothing to do is healthy")
+        #expect(status(.init(lastSuccess: now, pendingSince: now - .seconds(10))) == 200)
+        #expect(status(.init(lastSuccess: now - .seconds(90), pendingSince: now - .seconds(61))) == 503)
+        #expect(ProxyServer.healthz(path: "/other", health: .init(), syncPeriod: .seconds(30)).status == .notFound)
     }
 
     func httpGet(port: Int, _ path: String) async throws -> String {

@@ -28,6 +28,9 @@ public actor ProxySyncer {
     var caches: [IPAddress.Family: RulePlanner.Cache] = [:]
     var tableCaches: [IPAddress.Family: ServicePortTable.Cache] = [:]
     public private(set) var lastSuccess: ContinuousClock.Instant?
+
+    /// The service table of the last sync, every family.
+    public var currentTable: [ProxyServicePort] { lastTables.keys.sorted { "\($0)" < "\($1)" }.flatMap { lastTables[$0]! } }
     public private(set) var lastReport: Report?
 
     /// - Parameter families: the rule options and commands of each IP family the node serves.

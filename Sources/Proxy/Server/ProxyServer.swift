@@ -33,15 +33,15 @@ public final class ProxyServer: Sendable {
         let services = Informer<Service>(client: client)
         let slices = Informer<EndpointSlice>(client: client)
         let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let lastSuccess = LastSuccess()
+        let health = SyncHealth()
         let changed = ChangeFlag()
         let syncPeriod = configuration.syncPeriod
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
-            group.addTask { for await _ in services.events() { changed.set(); wake.continuation.yield() } }
-            group.addTask { for await _ in slices.events() { changed.set(); wake.continuation.yield() } }
+            group.addTask { for await _ in services.events() { changed.set(); health.queued(); wake.continuation.yield() } }
+            group.addTask { for await _ in slices.events() { changed.set(); health.queued(); wake.continuation.yield() } }
             group.addTask {
                 // A tick for the periodic full sync and for retries after a failure.
                 while !Task.isCancelled {
@@ -53,7 +53,7 @@ public final class ProxyServer: Sendable {
             await slices.waitUntilSynced()
 
             let healthz = try await StatusHTTPServer.start(bindAddress: configuration.healthzBindAddress) { path in
-                ProxyServer.healthz(path: path, lastSuccess: lastSuccess.value.withLock { $0 }, syncPeriod: syncPeriod)
+                ProxyServer.healthz(path: path, health: health.snapshot, syncPeriod: syncPeriod)
             }
             let metrics = syncer.metrics
             let metricsServer = try await StatusHTTPServer.start(bindAddress: configuration.metricsBindAddress) { path in
@@ -74,6 +74,7 @@ public final class ProxyServer: Sendable {
             var wakes = wake.stream.makeAsyncIterator()
             while !Task.isCancelled {
                 let periodic = lastFull.map { clock.now - $0 >= syncPeriod } ?? true
+                if periodic { health.queued(at: lastFull.map { $0 + syncPeriod } ?? clock.now) }
                 if !changed.take() && !periodic && !failed {
                     guard await wakes.next() != nil else { break }
                     continue
@@ -84,20 +85,17 @@ public final class ProxyServer: Sendable {
                     try await Task.sleep(for: configuration.minSyncPeriod - (clock.now - last))
                 }
                 lastSync = clock.now
+                let started = clock.now
                 do {
                     let report = try await syncer.sync(services: services.store.list(), slices: slices.store.list(),
                                                        forceFull: periodic)
                     if report.full { lastFull = clock.now }
-                    lastSuccess.value.withLock { $0 = clock.now }
+                    health.synced(started: started)
                     failed = false
                     if report.chainsWritten > 0 || report.chainsDeleted > 0 {
                         log("proxy: \(report.full ? "full" : "partial") sync wrote \(report.chainsWritten) chains, \(report.rulesWritten) rules in \(report.restores) restores, deleted \(report.chainsDeleted) chains (\(report.duration))")
                     }
-                    let table = configuration.families.flatMap {
-                        ServicePortTable.build(services: services.store.list(), slices: slices.store.list(),
-                                               family: $0.family, nodeName: configuration.nodeName)
-                    }
-                    await healthChecks.update(table)
+                    await healthChecks.update(await syncer.currentTable)
                     if !ready {
                         ready = true
                         onReady()
@@ -112,27 +110,49 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    /// kube-proxy's healthz: healthy while syncs keep succeeding (within two sync periods).
-    static func healthz(path: String, lastSuccess: ContinuousClock.Instant?, syncPeriod: Duration) -> StatusHTTPServer.Response {
+    /// kube-proxy's healthz: unhealthy before the first sync, and when work (a change, or the
+    /// periodic sync) has waited longer than two sync periods: syncs have stopped.
+    static func healthz(path: String, health: SyncHealth.Snapshot, syncPeriod: Duration) -> StatusHTTPServer.Response {
         guard path == "/healthz" || path == "/livez" else {
             return .init(.notFound, "not found\n", contentType: "text/plain")
         }
+        let clock = ContinuousClock()
         let now = Date()
         let formatter = ISO8601DateFormatter()
-        guard let lastSuccess else {
-            return .init(.serviceUnavailable, #"{"lastUpdated":"","currentTime":"\#(formatter.string(from: now))","nodeHealthy":false}"#)
+        func wallTime(_ instant: ContinuousClock.Instant) -> String {
+            let age = clock.now - instant
+            return formatter.string(from: now.addingTimeInterval(-Double(age.components.seconds)))
         }
-        let age = ContinuousClock.now - lastSuccess
-        let updated = now.addingTimeInterval(-Double(age.components.seconds))
-        let healthy = age < syncPeriod * 2
+        let overdue = health.pendingSince.map { clock.now - $0 >= syncPeriod * 2 } ?? false
+        let healthy = health.lastSuccess != nil && !overdue
+        let updated = health.lastSuccess.map(wallTime) ?? ""
         return .init(healthy ? .ok : .serviceUnavailable,
-                     #"{"lastUpdated":"\#(formatter.string(from: updated))","currentTime":"\#(formatter.string(from: now))","nodeHealthy":\#(healthy)}"#)
+                     #"{"lastUpdated":"\#(updated)","currentTime":"\#(formatter.string(from: now))","nodeHealthy":\#(healthy)}"#)
     }
 }
 
-/// When the last sync succeeded, shared between the loop and the healthz server.
-final class LastSuccess: Sendable {
-    let value = Mutex<ContinuousClock.Instant?>(nil)
+/// What healthz judges by: the last successful sync, and since when work has been waiting.
+final class SyncHealth: Sendable {
+    struct Snapshot {
+        var lastSuccess: ContinuousClock.Instant?
+        var pendingSince: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(Snapshot())
+
+    var snapshot: Snapshot { state.withLock { $0 } }
+
+    func queued(at instant: ContinuousClock.Instant = .now) {
+        state.withLock { if $0.pendingSince.map({ instant < $0 }) ?? true { $0.pendingSince = instant } }
+    }
+
+    /// A sync that started at `started` succeeded: it covered everything queued before then.
+    func synced(started: ContinuousClock.Instant) {
+        state.withLock { current in
+            current.lastSuccess = .now
+            if let pending = current.pendingSince, pending <= started { current.pendingSince = nil }
+        }
+    }
 }
 
 /// Set by informer events, taken by the sync loop: whether anything changed since the last sync.
