@@ -213,7 +213,10 @@ struct InformerTests {
     @Test func seesEveryChangeExactlyOnceAcrossWatchCuts() async throws {
         let (handler, _, history, lists, watches) = try await churn(seed: 0x5EED_0001, faults: .watchCutsOnly)
         #expect(lists == 1, "a watch cut needs no relist")
-        #expect(watches > 20, "the faults did not cut the watch often")
+        // Cuts that land before the informer has reconnected count once, so how many watches a
+        // run opens depends on the machine's load (20 was seen on a busy CI run); a handful proves
+        // the watch was cut and resumed repeatedly.
+        #expect(watches > 5, "the faults did not cut the watch often")
         let seen = handler.state.withLock { $0.seen }
         #expect(handler.state.withLock { $0.violations } == [])
         // Without a compaction no change is ever folded into a relist: the handler's log is the server's.
