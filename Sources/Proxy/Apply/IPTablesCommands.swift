@@ -50,7 +50,7 @@ public struct IPTablesCommands: Sendable {
     /// Adds each hook that is missing, at the top of its built-in chain.
     public func ensureHooks(_ hooks: [IPTablesHook]) async throws(ProxyError) {
         for hook in hooks {
-            let rule = (try? ParsedRuleset.tokens(of: hook.rule, line: 0)) ?? []
+            let rule = hook.arguments
             let base = ["--wait", "\(lockWait)", "-t", hook.table.rawValue]
             let check = try await run(iptables, base + ["-C", hook.chain] + rule)
             if check.succeeded { continue }
@@ -64,7 +64,7 @@ public struct IPTablesCommands: Sendable {
     /// Removes every copy of each hook.
     public func removeHooks(_ hooks: [IPTablesHook]) async throws(ProxyError) {
         for hook in hooks {
-            let rule = (try? ParsedRuleset.tokens(of: hook.rule, line: 0)) ?? []
+            let rule = hook.arguments
             for _ in 0..<16 {
                 let delete = try await run(iptables, ["--wait", "\(lockWait)", "-t", hook.table.rawValue, "-D", hook.chain] + rule)
                 if !delete.succeeded { break }

@@ -27,11 +27,9 @@ public actor ProxySyncer {
     var lastTables: [IPAddress.Family: [ProxyServicePort]] = [:]
     var caches: [IPAddress.Family: RulePlanner.Cache] = [:]
     var tableCaches: [IPAddress.Family: ServicePortTable.Cache] = [:]
-    public private(set) var lastSuccess: ContinuousClock.Instant?
 
     /// The service table of the last sync, every family.
     public var currentTable: [ProxyServicePort] { lastTables.keys.sorted { "\($0)" < "\($1)" }.flatMap { lastTables[$0]! } }
-    public private(set) var lastReport: Report?
 
     /// - Parameter families: the rule options and commands of each IP family the node serves.
     public init(families: [(RuleOptions, IPTablesCommands)], nodeName: String, metrics: SyncMetrics = SyncMetrics()) {
@@ -102,11 +100,9 @@ public actor ProxySyncer {
         }
         report.duration = clock.now - start
         (report.full ? metrics.fullSyncDuration : metrics.partialSyncDuration).record(report.duration)
-        lastSuccess = clock.now
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         metrics.lastSuccess.set(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
-        lastReport = report
         return report
     }
 

@@ -45,6 +45,12 @@ public struct IPTablesHook: Hashable, Sendable {
     public var table: IPTable
     public var chain: String
     public var rule: String
+
+    /// The rule as command-line arguments (its comment unquoted), for `iptables -C/-I/-D`.
+    public var arguments: [String] {
+        // The planner writes every hook, so a parse failure would be a bug in its constant text.
+        (try? ParsedRuleset.tokens(of: rule, line: 0)) ?? []
+    }
 }
 
 /// Everything the proxy wants in one IP family's tables: the planner's output.

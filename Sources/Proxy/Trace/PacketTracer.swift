@@ -46,7 +46,7 @@ public struct PacketTracer: Sendable {
     public init(ruleset: ParsedRuleset, hooks: [IPTablesHook] = RulePlanner.hooks, localAddresses: [String]) {
         var hooked = ruleset
         for hook in hooks {
-            let tokens = (try? ParsedRuleset.tokens(of: hook.rule, line: 0)) ?? []
+            let tokens = hook.arguments
             hooked.tables[hook.table.rawValue, default: [:]][hook.chain, default: []].append(tokens)
         }
         self.ruleset = hooked
