@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-ipam", targets: ["swiftlet-ipam"]),
         .executable(name: "swiftlet-bridge", targets: ["swiftlet-bridge"]),
+        .executable(name: "swiftlet-shim", targets: ["swiftlet-shim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -116,8 +117,10 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CArchive", "CLinux", "CRIAPI", "SwiftletVersion",
+                "CArchive", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]),
@@ -125,6 +128,11 @@ let package = Package(
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
         .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
         .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"]),
+        // One per container, in C and linked statically: it never touches the Swift runtime, and
+        // without it a shim costs 1.6 MB of RSS instead of 3.6 (or 5 with the shared libraries).
+        .executableTarget(
+            name: "swiftlet-shim",
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         .executableTarget(
             name: "swiftlet",
@@ -173,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "TestSupport", "CLinux", "CRIAPI",
+                "Runtime", "TestSupport", "CLinux", "CRIAPI", "swiftlet-shim", "CNI", "CNIInvocation",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]),
@@ -188,7 +196,7 @@ let package = Package(
             dependencies: ["TestSupport"]),
         .testTarget(
             name: "SwiftletCommandTests",
-            dependencies: ["SwiftletVersion", "TestSupport", "swiftlet"]),
+            dependencies: ["SwiftletVersion", "TestSupport", "swiftlet", "swiftlet-shim"]),
         .testTarget(
             name: "CNITests",
             dependencies: ["CNI", "CNIBridge", "CNIInvocation", "SwiftletJSON", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),

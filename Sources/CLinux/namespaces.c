@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include "namespaces.h"
 
 const int swiftlet_ns_net = CLONE_NEWNET;
@@ -16,4 +18,10 @@ int swiftlet_setns(int fd, int nstype) {
 
 int swiftlet_unshare(int flags) {
     return unshare(flags);
+}
+
+int swiftlet_is_namespace_file(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return info.f_type == NSFS_MAGIC ? 1 : 0;
 }

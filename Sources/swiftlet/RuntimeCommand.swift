@@ -3,33 +3,72 @@ import Dispatch
 import Foundation
 import Runtime
 
-/// `swiftlet runtime`: the CRI runtime daemon. Serves the ImageService (and Version) on its
-/// unix socket until SIGTERM or SIGINT, then removes the socket.
+/// `swiftlet runtime`: the CRI runtime daemon (ImageService and RuntimeService on a unix
+/// socket). SIGTERM or SIGINT stop the server and leave every container running: their shims
+/// own them, and the next daemon picks them up from disk.
 struct RuntimeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runtime",
-        abstract: "Run the CRI runtime: images now, pods and containers next."
+        abstract: "Run the CRI runtime: images, pod sandboxes and containers."
     )
 
-    @Option(help: "Where images and runtime state live.")
+    @Option(help: "Images, sandbox and container records (kept across reboots).")
     var root = "/var/lib/swiftlet/runtime"
 
-    @Option(help: "The CRI socket to serve.")
-    var socket = "/run/swiftlet/runtime.sock"
+    @Option(help: "Shim folders and sandbox namespaces (lost with /run, as they should be).")
+    var state = "/run/swiftlet/runtime"
+
+    @Option(help: "The CRI endpoint to serve, unix:///path.")
+    var listen = "unix:///run/swiftlet/runtime.sock"
+
+    @Option(help: "Where sandbox network namespaces are bind-mounted.")
+    var netnsDir = "/run/netns"
+
+    @Option(help: "CNI configuration folder; pods join its first network.")
+    var cniConfDir = "/etc/cni/net.d"
+
+    @Option(help: "CNI plugin folders, colon-separated.")
+    var cniBinDir = "/opt/cni/bin"
+
+    @Option(help: "CNI result cache (libcni's default).")
+    var cniCacheDir = "/var/lib/cni"
+
+    @Option(help: "The shim executable (default: swiftlet-shim beside this program).")
+    var shim: String?
 
     func run() async throws {
+        guard listen.hasPrefix("unix:///") else { throw ValidationError("--listen must be unix:///<absolute path>, not \(listen)") }
+        let socket = String(listen.dropFirst("unix://".count))
+        let shimPath = shim ?? (Self.executableFolder + "/swiftlet-shim")
+        guard access(shimPath, X_OK) == 0 else {
+            throw ValidationError("no shim executable at \(shimPath) (build it with `swift build --product swiftlet-shim`, or pass --shim)")
+        }
         let store: ImageStore
+        let runtime: PodRuntime
         do {
             store = try ImageStore(root: root)
+            let configuration = RuntimeConfiguration(
+                root: root, state: state, netnsDirectory: netnsDir,
+                network: SandboxNetwork(configDirectory: cniConfDir, binDirectories: cniBinDir.split(separator: ":").map(String.init),
+                                        cacheDirectory: cniCacheDir),
+                shimExecutable: shimPath)
+            runtime = try PodRuntime(configuration: configuration, images: store)
         } catch {
-            throw ValidationError("cannot open the image store at \(root): \(error)")
+            throw ValidationError("cannot open the runtime's state under \(root) and \(state): \(error)")
         }
         let server = Task {
-            try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService()]) {
-                print("swiftlet runtime: serving CRI v1 on unix://\(socket) (images in \(root))")
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await runtime.watchExits() }
+                group.addTask {
+                    try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: runtime)]) {
+                        print("swiftlet runtime: serving CRI v1 on unix://\(socket) (root \(root), state \(state))")
+                    }
+                    // The server ended (cancelled): end the exit watcher with it.
+                    throw CancellationError()
+                }
             }
         }
-        // Signals end the server's task; the socket goes with it.
+        // Signals end the server's task; the socket goes with it, the containers stay.
         let signals = TerminationSignals(cancelling: server)
         defer { signals.cancel() }
         let result = await server.result
@@ -37,5 +76,10 @@ struct RuntimeCommand: AsyncParsableCommand {
         if case .failure(let error) = result, !(error is CancellationError) {
             throw error
         }
+    }
+
+    static var executableFolder: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent
     }
 }

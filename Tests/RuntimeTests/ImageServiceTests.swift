@@ -15,10 +15,16 @@ struct ImageServiceTests {
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
             let store = try ImageStore(root: root.stateDirectory + "/runtime")
+            let pods = try PodRuntime(
+                configuration: RuntimeConfiguration(root: root.stateDirectory + "/runtime", state: root.runDirectory + "/runtime",
+                                                    netnsDirectory: root.path + "/run/netns",
+                                                    network: SandboxNetwork(configDirectory: root.cniConfigDirectory),
+                                                    shimExecutable: PackagePaths.product("swiftlet-shim")),
+                images: store)
             let socket = root.runDirectory + "/runtime.sock"
             let ready = AsyncStream.makeStream(of: Void.self)
             let server = Task {
-                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService()]) {
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: pods)]) {
                     ready.continuation.yield()
                 }
             }

@@ -13,7 +13,9 @@ struct RuntimeAndCtlTests {
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
             let socket = root.runDirectory + "/runtime.sock"
-            let runtime = try await BackgroundProcess.start(swiftlet, ["runtime", "--root", root.stateDirectory + "/runtime", "--socket", socket])
+            let runtime = try await BackgroundProcess.start(swiftlet, ["runtime", "--root", root.stateDirectory + "/runtime", "--state", root.runDirectory + "/runtime", "--listen", "unix://" + socket,
+                                                                           "--netns-dir", root.path + "/run/netns", "--cni-conf-dir", root.cniConfigDirectory,
+                                                                           "--cni-bin-dir", root.cniBinDirectory, "--cni-cache-dir", root.cniDataDirectory])
             do {
                 let deadline = ContinuousClock.now + .seconds(20)
                 while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline, runtime.isRunning {

@@ -22,4 +22,8 @@ int swiftlet_setns(int fd, int nstype);
 // unshare(2) with the given CLONE_NEW* flags. Returns 0, or -1 with errno set.
 int swiftlet_unshare(int flags);
 
+// 1 when `path` is a namespace file (nsfs, as a bind-mounted /proc/<pid>/ns/* is), 0 when it is
+// anything else, -1 with errno when it cannot be examined. Glibc's module hides statfs.
+int swiftlet_is_namespace_file(const char *path);
+
 #endif

@@ -12,6 +12,8 @@ extern const uint64_t swiftlet_resolve_beneath;
 extern const uint64_t swiftlet_resolve_no_symlinks;
 extern const uint64_t swiftlet_resolve_no_magiclinks;
 extern const uint64_t swiftlet_resolve_no_xdev;
+// Resolves as if the directory were `/`: `..` and absolute symlinks stay inside it.
+extern const uint64_t swiftlet_resolve_in_root;
 
 int swiftlet_openat2(int dirfd, const char *path, int flags, uint64_t mode, uint64_t resolve);
 

@@ -41,9 +41,331 @@ public enum Runtime_V1_RuntimeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RunPodSandbox" metadata.
+        public enum RunPodSandbox: Sendable {
+            /// Request type for "RunPodSandbox".
+            public typealias Input = Runtime_V1_RunPodSandboxRequest
+            /// Response type for "RunPodSandbox".
+            public typealias Output = Runtime_V1_RunPodSandboxResponse
+            /// Descriptor for "RunPodSandbox".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "RunPodSandbox",
+                type: .unary
+            )
+        }
+        /// Namespace for "StopPodSandbox" metadata.
+        public enum StopPodSandbox: Sendable {
+            /// Request type for "StopPodSandbox".
+            public typealias Input = Runtime_V1_StopPodSandboxRequest
+            /// Response type for "StopPodSandbox".
+            public typealias Output = Runtime_V1_StopPodSandboxResponse
+            /// Descriptor for "StopPodSandbox".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "StopPodSandbox",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemovePodSandbox" metadata.
+        public enum RemovePodSandbox: Sendable {
+            /// Request type for "RemovePodSandbox".
+            public typealias Input = Runtime_V1_RemovePodSandboxRequest
+            /// Response type for "RemovePodSandbox".
+            public typealias Output = Runtime_V1_RemovePodSandboxResponse
+            /// Descriptor for "RemovePodSandbox".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "RemovePodSandbox",
+                type: .unary
+            )
+        }
+        /// Namespace for "PodSandboxStatus" metadata.
+        public enum PodSandboxStatus: Sendable {
+            /// Request type for "PodSandboxStatus".
+            public typealias Input = Runtime_V1_PodSandboxStatusRequest
+            /// Response type for "PodSandboxStatus".
+            public typealias Output = Runtime_V1_PodSandboxStatusResponse
+            /// Descriptor for "PodSandboxStatus".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "PodSandboxStatus",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListPodSandbox" metadata.
+        public enum ListPodSandbox: Sendable {
+            /// Request type for "ListPodSandbox".
+            public typealias Input = Runtime_V1_ListPodSandboxRequest
+            /// Response type for "ListPodSandbox".
+            public typealias Output = Runtime_V1_ListPodSandboxResponse
+            /// Descriptor for "ListPodSandbox".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListPodSandbox",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateContainer" metadata.
+        public enum CreateContainer: Sendable {
+            /// Request type for "CreateContainer".
+            public typealias Input = Runtime_V1_CreateContainerRequest
+            /// Response type for "CreateContainer".
+            public typealias Output = Runtime_V1_CreateContainerResponse
+            /// Descriptor for "CreateContainer".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "CreateContainer",
+                type: .unary
+            )
+        }
+        /// Namespace for "StartContainer" metadata.
+        public enum StartContainer: Sendable {
+            /// Request type for "StartContainer".
+            public typealias Input = Runtime_V1_StartContainerRequest
+            /// Response type for "StartContainer".
+            public typealias Output = Runtime_V1_StartContainerResponse
+            /// Descriptor for "StartContainer".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "StartContainer",
+                type: .unary
+            )
+        }
+        /// Namespace for "StopContainer" metadata.
+        public enum StopContainer: Sendable {
+            /// Request type for "StopContainer".
+            public typealias Input = Runtime_V1_StopContainerRequest
+            /// Response type for "StopContainer".
+            public typealias Output = Runtime_V1_StopContainerResponse
+            /// Descriptor for "StopContainer".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "StopContainer",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemoveContainer" metadata.
+        public enum RemoveContainer: Sendable {
+            /// Request type for "RemoveContainer".
+            public typealias Input = Runtime_V1_RemoveContainerRequest
+            /// Response type for "RemoveContainer".
+            public typealias Output = Runtime_V1_RemoveContainerResponse
+            /// Descriptor for "RemoveContainer".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "RemoveContainer",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListContainers" metadata.
+        public enum ListContainers: Sendable {
+            /// Request type for "ListContainers".
+            public typealias Input = Runtime_V1_ListContainersRequest
+            /// Response type for "ListContainers".
+            public typealias Output = Runtime_V1_ListContainersResponse
+            /// Descriptor for "ListContainers".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListContainers",
+                type: .unary
+            )
+        }
+        /// Namespace for "ContainerStatus" metadata.
+        public enum ContainerStatus: Sendable {
+            /// Request type for "ContainerStatus".
+            public typealias Input = Runtime_V1_ContainerStatusRequest
+            /// Response type for "ContainerStatus".
+            public typealias Output = Runtime_V1_ContainerStatusResponse
+            /// Descriptor for "ContainerStatus".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ContainerStatus",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpdateContainerResources" metadata.
+        public enum UpdateContainerResources: Sendable {
+            /// Request type for "UpdateContainerResources".
+            public typealias Input = Runtime_V1_UpdateContainerResourcesRequest
+            /// Response type for "UpdateContainerResources".
+            public typealias Output = Runtime_V1_UpdateContainerResourcesResponse
+            /// Descriptor for "UpdateContainerResources".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "UpdateContainerResources",
+                type: .unary
+            )
+        }
+        /// Namespace for "ReopenContainerLog" metadata.
+        public enum ReopenContainerLog: Sendable {
+            /// Request type for "ReopenContainerLog".
+            public typealias Input = Runtime_V1_ReopenContainerLogRequest
+            /// Response type for "ReopenContainerLog".
+            public typealias Output = Runtime_V1_ReopenContainerLogResponse
+            /// Descriptor for "ReopenContainerLog".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ReopenContainerLog",
+                type: .unary
+            )
+        }
+        /// Namespace for "ExecSync" metadata.
+        public enum ExecSync: Sendable {
+            /// Request type for "ExecSync".
+            public typealias Input = Runtime_V1_ExecSyncRequest
+            /// Response type for "ExecSync".
+            public typealias Output = Runtime_V1_ExecSyncResponse
+            /// Descriptor for "ExecSync".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ExecSync",
+                type: .unary
+            )
+        }
+        /// Namespace for "Exec" metadata.
+        public enum Exec: Sendable {
+            /// Request type for "Exec".
+            public typealias Input = Runtime_V1_ExecRequest
+            /// Response type for "Exec".
+            public typealias Output = Runtime_V1_ExecResponse
+            /// Descriptor for "Exec".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "Exec",
+                type: .unary
+            )
+        }
+        /// Namespace for "Attach" metadata.
+        public enum Attach: Sendable {
+            /// Request type for "Attach".
+            public typealias Input = Runtime_V1_AttachRequest
+            /// Response type for "Attach".
+            public typealias Output = Runtime_V1_AttachResponse
+            /// Descriptor for "Attach".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "Attach",
+                type: .unary
+            )
+        }
+        /// Namespace for "PortForward" metadata.
+        public enum PortForward: Sendable {
+            /// Request type for "PortForward".
+            public typealias Input = Runtime_V1_PortForwardRequest
+            /// Response type for "PortForward".
+            public typealias Output = Runtime_V1_PortForwardResponse
+            /// Descriptor for "PortForward".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "PortForward",
+                type: .unary
+            )
+        }
+        /// Namespace for "ContainerStats" metadata.
+        public enum ContainerStats: Sendable {
+            /// Request type for "ContainerStats".
+            public typealias Input = Runtime_V1_ContainerStatsRequest
+            /// Response type for "ContainerStats".
+            public typealias Output = Runtime_V1_ContainerStatsResponse
+            /// Descriptor for "ContainerStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ContainerStats",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListContainerStats" metadata.
+        public enum ListContainerStats: Sendable {
+            /// Request type for "ListContainerStats".
+            public typealias Input = Runtime_V1_ListContainerStatsRequest
+            /// Response type for "ListContainerStats".
+            public typealias Output = Runtime_V1_ListContainerStatsResponse
+            /// Descriptor for "ListContainerStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListContainerStats",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpdateRuntimeConfig" metadata.
+        public enum UpdateRuntimeConfig: Sendable {
+            /// Request type for "UpdateRuntimeConfig".
+            public typealias Input = Runtime_V1_UpdateRuntimeConfigRequest
+            /// Response type for "UpdateRuntimeConfig".
+            public typealias Output = Runtime_V1_UpdateRuntimeConfigResponse
+            /// Descriptor for "UpdateRuntimeConfig".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "UpdateRuntimeConfig",
+                type: .unary
+            )
+        }
+        /// Namespace for "Status" metadata.
+        public enum Status: Sendable {
+            /// Request type for "Status".
+            public typealias Input = Runtime_V1_StatusRequest
+            /// Response type for "Status".
+            public typealias Output = Runtime_V1_StatusResponse
+            /// Descriptor for "Status".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "Status",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetContainerEvents" metadata.
+        public enum GetContainerEvents: Sendable {
+            /// Request type for "GetContainerEvents".
+            public typealias Input = Runtime_V1_GetEventsRequest
+            /// Response type for "GetContainerEvents".
+            public typealias Output = Runtime_V1_ContainerEventResponse
+            /// Descriptor for "GetContainerEvents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "GetContainerEvents",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "RuntimeConfig" metadata.
+        public enum RuntimeConfig: Sendable {
+            /// Request type for "RuntimeConfig".
+            public typealias Input = Runtime_V1_RuntimeConfigRequest
+            /// Response type for "RuntimeConfig".
+            public typealias Output = Runtime_V1_RuntimeConfigResponse
+            /// Descriptor for "RuntimeConfig".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "RuntimeConfig",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "runtime.v1.RuntimeService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Version.descriptor
+            Version.descriptor,
+            RunPodSandbox.descriptor,
+            StopPodSandbox.descriptor,
+            RemovePodSandbox.descriptor,
+            PodSandboxStatus.descriptor,
+            ListPodSandbox.descriptor,
+            CreateContainer.descriptor,
+            StartContainer.descriptor,
+            StopContainer.descriptor,
+            RemoveContainer.descriptor,
+            ListContainers.descriptor,
+            ContainerStatus.descriptor,
+            UpdateContainerResources.descriptor,
+            ReopenContainerLog.descriptor,
+            ExecSync.descriptor,
+            Exec.descriptor,
+            Attach.descriptor,
+            PortForward.descriptor,
+            ContainerStats.descriptor,
+            ListContainerStats.descriptor,
+            UpdateRuntimeConfig.descriptor,
+            Status.descriptor,
+            GetContainerEvents.descriptor,
+            RuntimeConfig.descriptor
         ]
     }
 }
@@ -87,6 +409,344 @@ extension Runtime_V1_RuntimeService {
             request: GRPCCore.StreamingServerRequest<Runtime_V1_VersionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_VersionResponse>
+
+        /// Handle the "RunPodSandbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_RunPodSandboxRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_RunPodSandboxResponse` messages.
+        func runPodSandbox(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_RunPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RunPodSandboxResponse>
+
+        /// Handle the "StopPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_StopPodSandboxRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_StopPodSandboxResponse` messages.
+        func stopPodSandbox(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_StopPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StopPodSandboxResponse>
+
+        /// Handle the "RemovePodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_RemovePodSandboxRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_RemovePodSandboxResponse` messages.
+        func removePodSandbox(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_RemovePodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RemovePodSandboxResponse>
+
+        /// Handle the "PodSandboxStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_PodSandboxStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_PodSandboxStatusResponse` messages.
+        func podSandboxStatus(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_PodSandboxStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PodSandboxStatusResponse>
+
+        /// Handle the "ListPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListPodSandboxRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListPodSandboxResponse` messages.
+        func listPodSandbox(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxResponse>
+
+        /// Handle the "CreateContainer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Containers inside a sandbox. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_CreateContainerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_CreateContainerResponse` messages.
+        func createContainer(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_CreateContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_CreateContainerResponse>
+
+        /// Handle the "StartContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_StartContainerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_StartContainerResponse` messages.
+        func startContainer(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_StartContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StartContainerResponse>
+
+        /// Handle the "StopContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_StopContainerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_StopContainerResponse` messages.
+        func stopContainer(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_StopContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StopContainerResponse>
+
+        /// Handle the "RemoveContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_RemoveContainerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_RemoveContainerResponse` messages.
+        func removeContainer(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_RemoveContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RemoveContainerResponse>
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListContainersRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListContainersResponse` messages.
+        func listContainers(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainersRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainersResponse>
+
+        /// Handle the "ContainerStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ContainerStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ContainerStatusResponse` messages.
+        func containerStatus(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ContainerStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerStatusResponse>
+
+        /// Handle the "UpdateContainerResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_UpdateContainerResourcesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_UpdateContainerResourcesResponse` messages.
+        func updateContainerResources(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_UpdateContainerResourcesResponse>
+
+        /// Handle the "ReopenContainerLog" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ReopenContainerLogRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ReopenContainerLogResponse` messages.
+        func reopenContainerLog(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ReopenContainerLogRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ReopenContainerLogResponse>
+
+        /// Handle the "ExecSync" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ExecSyncRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ExecSyncResponse` messages.
+        func execSync(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ExecSyncRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ExecSyncResponse>
+
+        /// Handle the "Exec" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The streaming calls answer with a URL of a streaming server (not served yet).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ExecRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ExecResponse` messages.
+        func exec(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ExecRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ExecResponse>
+
+        /// Handle the "Attach" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_AttachRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_AttachResponse` messages.
+        func attach(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_AttachRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_AttachResponse>
+
+        /// Handle the "PortForward" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_PortForwardRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_PortForwardResponse` messages.
+        func portForward(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_PortForwardRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PortForwardResponse>
+
+        /// Handle the "ContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ContainerStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ContainerStatsResponse` messages.
+        func containerStats(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerStatsResponse>
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListContainerStatsResponse` messages.
+        func listContainerStats(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse>
+
+        /// Handle the "UpdateRuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_UpdateRuntimeConfigRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_UpdateRuntimeConfigResponse` messages.
+        func updateRuntimeConfig(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_UpdateRuntimeConfigResponse>
+
+        /// Handle the "Status" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_StatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_StatusResponse` messages.
+        func status(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_StatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StatusResponse>
+
+        /// Handle the "GetContainerEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_GetEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ContainerEventResponse` messages.
+        func getContainerEvents(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_GetEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerEventResponse>
+
+        /// Handle the "RuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_RuntimeConfigRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_RuntimeConfigResponse` messages.
+        func runtimeConfig(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_RuntimeConfigRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RuntimeConfigResponse>
     }
 
     /// Service protocol for the "runtime.v1.RuntimeService" service.
@@ -114,6 +774,344 @@ extension Runtime_V1_RuntimeService {
             request: GRPCCore.ServerRequest<Runtime_V1_VersionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Runtime_V1_VersionResponse>
+
+        /// Handle the "RunPodSandbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RunPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_RunPodSandboxResponse` message.
+        func runPodSandbox(
+            request: GRPCCore.ServerRequest<Runtime_V1_RunPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RunPodSandboxResponse>
+
+        /// Handle the "StopPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_StopPodSandboxResponse` message.
+        func stopPodSandbox(
+            request: GRPCCore.ServerRequest<Runtime_V1_StopPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StopPodSandboxResponse>
+
+        /// Handle the "RemovePodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemovePodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_RemovePodSandboxResponse` message.
+        func removePodSandbox(
+            request: GRPCCore.ServerRequest<Runtime_V1_RemovePodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RemovePodSandboxResponse>
+
+        /// Handle the "PodSandboxStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_PodSandboxStatusResponse` message.
+        func podSandboxStatus(
+            request: GRPCCore.ServerRequest<Runtime_V1_PodSandboxStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatusResponse>
+
+        /// Handle the "ListPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListPodSandboxResponse` message.
+        func listPodSandbox(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListPodSandboxRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxResponse>
+
+        /// Handle the "CreateContainer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Containers inside a sandbox. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_CreateContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_CreateContainerResponse` message.
+        func createContainer(
+            request: GRPCCore.ServerRequest<Runtime_V1_CreateContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_CreateContainerResponse>
+
+        /// Handle the "StartContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StartContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_StartContainerResponse` message.
+        func startContainer(
+            request: GRPCCore.ServerRequest<Runtime_V1_StartContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StartContainerResponse>
+
+        /// Handle the "StopContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_StopContainerResponse` message.
+        func stopContainer(
+            request: GRPCCore.ServerRequest<Runtime_V1_StopContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StopContainerResponse>
+
+        /// Handle the "RemoveContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemoveContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_RemoveContainerResponse` message.
+        func removeContainer(
+            request: GRPCCore.ServerRequest<Runtime_V1_RemoveContainerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RemoveContainerResponse>
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListContainersResponse` message.
+        func listContainers(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListContainersRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse>
+
+        /// Handle the "ContainerStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ContainerStatusResponse` message.
+        func containerStatus(
+            request: GRPCCore.ServerRequest<Runtime_V1_ContainerStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ContainerStatusResponse>
+
+        /// Handle the "UpdateContainerResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateContainerResourcesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_UpdateContainerResourcesResponse` message.
+        func updateContainerResources(
+            request: GRPCCore.ServerRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_UpdateContainerResourcesResponse>
+
+        /// Handle the "ReopenContainerLog" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ReopenContainerLogRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ReopenContainerLogResponse` message.
+        func reopenContainerLog(
+            request: GRPCCore.ServerRequest<Runtime_V1_ReopenContainerLogRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ReopenContainerLogResponse>
+
+        /// Handle the "ExecSync" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecSyncRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ExecSyncResponse` message.
+        func execSync(
+            request: GRPCCore.ServerRequest<Runtime_V1_ExecSyncRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ExecSyncResponse>
+
+        /// Handle the "Exec" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The streaming calls answer with a URL of a streaming server (not served yet).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ExecResponse` message.
+        func exec(
+            request: GRPCCore.ServerRequest<Runtime_V1_ExecRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ExecResponse>
+
+        /// Handle the "Attach" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_AttachRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_AttachResponse` message.
+        func attach(
+            request: GRPCCore.ServerRequest<Runtime_V1_AttachRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_AttachResponse>
+
+        /// Handle the "PortForward" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PortForwardRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_PortForwardResponse` message.
+        func portForward(
+            request: GRPCCore.ServerRequest<Runtime_V1_PortForwardRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PortForwardResponse>
+
+        /// Handle the "ContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ContainerStatsResponse` message.
+        func containerStats(
+            request: GRPCCore.ServerRequest<Runtime_V1_ContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ContainerStatsResponse>
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListContainerStatsResponse` message.
+        func listContainerStats(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListContainerStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>
+
+        /// Handle the "UpdateRuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateRuntimeConfigRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_UpdateRuntimeConfigResponse` message.
+        func updateRuntimeConfig(
+            request: GRPCCore.ServerRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_UpdateRuntimeConfigResponse>
+
+        /// Handle the "Status" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_StatusResponse` message.
+        func status(
+            request: GRPCCore.ServerRequest<Runtime_V1_StatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StatusResponse>
+
+        /// Handle the "GetContainerEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_GetEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ContainerEventResponse` messages.
+        func getContainerEvents(
+            request: GRPCCore.ServerRequest<Runtime_V1_GetEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerEventResponse>
+
+        /// Handle the "RuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RuntimeConfigRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_RuntimeConfigResponse` message.
+        func runtimeConfig(
+            request: GRPCCore.ServerRequest<Runtime_V1_RuntimeConfigRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RuntimeConfigResponse>
     }
 
     /// Simple service protocol for the "runtime.v1.RuntimeService" service.
@@ -139,6 +1137,345 @@ extension Runtime_V1_RuntimeService {
             request: Runtime_V1_VersionRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Runtime_V1_VersionResponse
+
+        /// Handle the "RunPodSandbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_RunPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_RunPodSandboxResponse` to respond with.
+        func runPodSandbox(
+            request: Runtime_V1_RunPodSandboxRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_RunPodSandboxResponse
+
+        /// Handle the "StopPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_StopPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_StopPodSandboxResponse` to respond with.
+        func stopPodSandbox(
+            request: Runtime_V1_StopPodSandboxRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_StopPodSandboxResponse
+
+        /// Handle the "RemovePodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_RemovePodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_RemovePodSandboxResponse` to respond with.
+        func removePodSandbox(
+            request: Runtime_V1_RemovePodSandboxRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_RemovePodSandboxResponse
+
+        /// Handle the "PodSandboxStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_PodSandboxStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_PodSandboxStatusResponse` to respond with.
+        func podSandboxStatus(
+            request: Runtime_V1_PodSandboxStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_PodSandboxStatusResponse
+
+        /// Handle the "ListPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListPodSandboxRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListPodSandboxResponse` to respond with.
+        func listPodSandbox(
+            request: Runtime_V1_ListPodSandboxRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListPodSandboxResponse
+
+        /// Handle the "CreateContainer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Containers inside a sandbox. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_CreateContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_CreateContainerResponse` to respond with.
+        func createContainer(
+            request: Runtime_V1_CreateContainerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_CreateContainerResponse
+
+        /// Handle the "StartContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_StartContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_StartContainerResponse` to respond with.
+        func startContainer(
+            request: Runtime_V1_StartContainerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_StartContainerResponse
+
+        /// Handle the "StopContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_StopContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_StopContainerResponse` to respond with.
+        func stopContainer(
+            request: Runtime_V1_StopContainerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_StopContainerResponse
+
+        /// Handle the "RemoveContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_RemoveContainerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_RemoveContainerResponse` to respond with.
+        func removeContainer(
+            request: Runtime_V1_RemoveContainerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_RemoveContainerResponse
+
+        /// Handle the "ListContainers" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListContainersRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListContainersResponse` to respond with.
+        func listContainers(
+            request: Runtime_V1_ListContainersRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListContainersResponse
+
+        /// Handle the "ContainerStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ContainerStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ContainerStatusResponse` to respond with.
+        func containerStatus(
+            request: Runtime_V1_ContainerStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ContainerStatusResponse
+
+        /// Handle the "UpdateContainerResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_UpdateContainerResourcesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_UpdateContainerResourcesResponse` to respond with.
+        func updateContainerResources(
+            request: Runtime_V1_UpdateContainerResourcesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_UpdateContainerResourcesResponse
+
+        /// Handle the "ReopenContainerLog" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ReopenContainerLogRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ReopenContainerLogResponse` to respond with.
+        func reopenContainerLog(
+            request: Runtime_V1_ReopenContainerLogRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ReopenContainerLogResponse
+
+        /// Handle the "ExecSync" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ExecSyncRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ExecSyncResponse` to respond with.
+        func execSync(
+            request: Runtime_V1_ExecSyncRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ExecSyncResponse
+
+        /// Handle the "Exec" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The streaming calls answer with a URL of a streaming server (not served yet).
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ExecRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ExecResponse` to respond with.
+        func exec(
+            request: Runtime_V1_ExecRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ExecResponse
+
+        /// Handle the "Attach" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_AttachRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_AttachResponse` to respond with.
+        func attach(
+            request: Runtime_V1_AttachRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_AttachResponse
+
+        /// Handle the "PortForward" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_PortForwardRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_PortForwardResponse` to respond with.
+        func portForward(
+            request: Runtime_V1_PortForwardRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_PortForwardResponse
+
+        /// Handle the "ContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ContainerStatsResponse` to respond with.
+        func containerStats(
+            request: Runtime_V1_ContainerStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ContainerStatsResponse
+
+        /// Handle the "ListContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListContainerStatsResponse` to respond with.
+        func listContainerStats(
+            request: Runtime_V1_ListContainerStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListContainerStatsResponse
+
+        /// Handle the "UpdateRuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_UpdateRuntimeConfigRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_UpdateRuntimeConfigResponse` to respond with.
+        func updateRuntimeConfig(
+            request: Runtime_V1_UpdateRuntimeConfigRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_UpdateRuntimeConfigResponse
+
+        /// Handle the "Status" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_StatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_StatusResponse` to respond with.
+        func status(
+            request: Runtime_V1_StatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_StatusResponse
+
+        /// Handle the "GetContainerEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_GetEventsRequest` message.
+        ///   - response: A response stream of `Runtime_V1_ContainerEventResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func getContainerEvents(
+            request: Runtime_V1_GetEventsRequest,
+            response: GRPCCore.RPCWriter<Runtime_V1_ContainerEventResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "RuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_RuntimeConfigRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_RuntimeConfigResponse` to respond with.
+        func runtimeConfig(
+            request: Runtime_V1_RuntimeConfigRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_RuntimeConfigResponse
     }
 }
 
@@ -152,6 +1489,259 @@ extension Runtime_V1_RuntimeService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_VersionResponse>(),
             handler: { request, context in
                 try await self.version(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.RunPodSandbox.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RunPodSandboxRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RunPodSandboxResponse>(),
+            handler: { request, context in
+                try await self.runPodSandbox(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.StopPodSandbox.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StopPodSandboxRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StopPodSandboxResponse>(),
+            handler: { request, context in
+                try await self.stopPodSandbox(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.RemovePodSandbox.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RemovePodSandboxRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RemovePodSandboxResponse>(),
+            handler: { request, context in
+                try await self.removePodSandbox(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.PodSandboxStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PodSandboxStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PodSandboxStatusResponse>(),
+            handler: { request, context in
+                try await self.podSandboxStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListPodSandboxRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListPodSandboxResponse>(),
+            handler: { request, context in
+                try await self.listPodSandbox(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.CreateContainer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_CreateContainerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_CreateContainerResponse>(),
+            handler: { request, context in
+                try await self.createContainer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.StartContainer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StartContainerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StartContainerResponse>(),
+            handler: { request, context in
+                try await self.startContainer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.StopContainer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StopContainerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StopContainerResponse>(),
+            handler: { request, context in
+                try await self.stopContainer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.RemoveContainer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RemoveContainerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RemoveContainerResponse>(),
+            handler: { request, context in
+                try await self.removeContainer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainersRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainersResponse>(),
+            handler: { request, context in
+                try await self.listContainers(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ContainerStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ContainerStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ContainerStatusResponse>(),
+            handler: { request, context in
+                try await self.containerStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.UpdateContainerResources.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_UpdateContainerResourcesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_UpdateContainerResourcesResponse>(),
+            handler: { request, context in
+                try await self.updateContainerResources(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ReopenContainerLog.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ReopenContainerLogRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ReopenContainerLogResponse>(),
+            handler: { request, context in
+                try await self.reopenContainerLog(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ExecSync.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ExecSyncRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ExecSyncResponse>(),
+            handler: { request, context in
+                try await self.execSync(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.Exec.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ExecRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ExecResponse>(),
+            handler: { request, context in
+                try await self.exec(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.Attach.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_AttachRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_AttachResponse>(),
+            handler: { request, context in
+                try await self.attach(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.PortForward.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PortForwardRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PortForwardResponse>(),
+            handler: { request, context in
+                try await self.portForward(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ContainerStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ContainerStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ContainerStatsResponse>(),
+            handler: { request, context in
+                try await self.containerStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListContainerStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainerStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainerStatsResponse>(),
+            handler: { request, context in
+                try await self.listContainerStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.UpdateRuntimeConfig.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_UpdateRuntimeConfigRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_UpdateRuntimeConfigResponse>(),
+            handler: { request, context in
+                try await self.updateRuntimeConfig(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.Status.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StatusResponse>(),
+            handler: { request, context in
+                try await self.status(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.GetContainerEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_GetEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ContainerEventResponse>(),
+            handler: { request, context in
+                try await self.getContainerEvents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.RuntimeConfig.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RuntimeConfigRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RuntimeConfigResponse>(),
+            handler: { request, context in
+                try await self.runtimeConfig(
                     request: request,
                     context: context
                 )
@@ -173,6 +1763,259 @@ extension Runtime_V1_RuntimeService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func runPodSandbox(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_RunPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RunPodSandboxResponse> {
+        let response = try await self.runPodSandbox(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func stopPodSandbox(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_StopPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StopPodSandboxResponse> {
+        let response = try await self.stopPodSandbox(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removePodSandbox(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_RemovePodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RemovePodSandboxResponse> {
+        let response = try await self.removePodSandbox(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func podSandboxStatus(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_PodSandboxStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PodSandboxStatusResponse> {
+        let response = try await self.podSandboxStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listPodSandbox(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxResponse> {
+        let response = try await self.listPodSandbox(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createContainer(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_CreateContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_CreateContainerResponse> {
+        let response = try await self.createContainer(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func startContainer(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_StartContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StartContainerResponse> {
+        let response = try await self.startContainer(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func stopContainer(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_StopContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StopContainerResponse> {
+        let response = try await self.stopContainer(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removeContainer(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_RemoveContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RemoveContainerResponse> {
+        let response = try await self.removeContainer(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listContainers(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainersRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainersResponse> {
+        let response = try await self.listContainers(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func containerStatus(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ContainerStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerStatusResponse> {
+        let response = try await self.containerStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateContainerResources(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_UpdateContainerResourcesResponse> {
+        let response = try await self.updateContainerResources(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func reopenContainerLog(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ReopenContainerLogRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ReopenContainerLogResponse> {
+        let response = try await self.reopenContainerLog(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func execSync(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ExecSyncRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ExecSyncResponse> {
+        let response = try await self.execSync(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func exec(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ExecRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ExecResponse> {
+        let response = try await self.exec(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func attach(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_AttachRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_AttachResponse> {
+        let response = try await self.attach(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func portForward(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_PortForwardRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PortForwardResponse> {
+        let response = try await self.portForward(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func containerStats(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerStatsResponse> {
+        let response = try await self.containerStats(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listContainerStats(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse> {
+        let response = try await self.listContainerStats(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateRuntimeConfig(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_UpdateRuntimeConfigResponse> {
+        let response = try await self.updateRuntimeConfig(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func status(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_StatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_StatusResponse> {
+        let response = try await self.status(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getContainerEvents(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_GetEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerEventResponse> {
+        let response = try await self.getContainerEvents(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func runtimeConfig(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_RuntimeConfigRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_RuntimeConfigResponse> {
+        let response = try await self.runtimeConfig(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -184,6 +2027,309 @@ extension Runtime_V1_RuntimeService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Runtime_V1_VersionResponse> {
         return GRPCCore.ServerResponse<Runtime_V1_VersionResponse>(
             message: try await self.version(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func runPodSandbox(
+        request: GRPCCore.ServerRequest<Runtime_V1_RunPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RunPodSandboxResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_RunPodSandboxResponse>(
+            message: try await self.runPodSandbox(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func stopPodSandbox(
+        request: GRPCCore.ServerRequest<Runtime_V1_StopPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StopPodSandboxResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_StopPodSandboxResponse>(
+            message: try await self.stopPodSandbox(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removePodSandbox(
+        request: GRPCCore.ServerRequest<Runtime_V1_RemovePodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RemovePodSandboxResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_RemovePodSandboxResponse>(
+            message: try await self.removePodSandbox(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func podSandboxStatus(
+        request: GRPCCore.ServerRequest<Runtime_V1_PodSandboxStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatusResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatusResponse>(
+            message: try await self.podSandboxStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listPodSandbox(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListPodSandboxRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxResponse>(
+            message: try await self.listPodSandbox(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createContainer(
+        request: GRPCCore.ServerRequest<Runtime_V1_CreateContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_CreateContainerResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_CreateContainerResponse>(
+            message: try await self.createContainer(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func startContainer(
+        request: GRPCCore.ServerRequest<Runtime_V1_StartContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StartContainerResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_StartContainerResponse>(
+            message: try await self.startContainer(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func stopContainer(
+        request: GRPCCore.ServerRequest<Runtime_V1_StopContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StopContainerResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_StopContainerResponse>(
+            message: try await self.stopContainer(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removeContainer(
+        request: GRPCCore.ServerRequest<Runtime_V1_RemoveContainerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RemoveContainerResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_RemoveContainerResponse>(
+            message: try await self.removeContainer(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listContainers(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListContainersRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListContainersResponse>(
+            message: try await self.listContainers(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func containerStatus(
+        request: GRPCCore.ServerRequest<Runtime_V1_ContainerStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ContainerStatusResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ContainerStatusResponse>(
+            message: try await self.containerStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateContainerResources(
+        request: GRPCCore.ServerRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_UpdateContainerResourcesResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_UpdateContainerResourcesResponse>(
+            message: try await self.updateContainerResources(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func reopenContainerLog(
+        request: GRPCCore.ServerRequest<Runtime_V1_ReopenContainerLogRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ReopenContainerLogResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ReopenContainerLogResponse>(
+            message: try await self.reopenContainerLog(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func execSync(
+        request: GRPCCore.ServerRequest<Runtime_V1_ExecSyncRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ExecSyncResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ExecSyncResponse>(
+            message: try await self.execSync(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func exec(
+        request: GRPCCore.ServerRequest<Runtime_V1_ExecRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ExecResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ExecResponse>(
+            message: try await self.exec(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func attach(
+        request: GRPCCore.ServerRequest<Runtime_V1_AttachRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_AttachResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_AttachResponse>(
+            message: try await self.attach(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func portForward(
+        request: GRPCCore.ServerRequest<Runtime_V1_PortForwardRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PortForwardResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_PortForwardResponse>(
+            message: try await self.portForward(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func containerStats(
+        request: GRPCCore.ServerRequest<Runtime_V1_ContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ContainerStatsResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ContainerStatsResponse>(
+            message: try await self.containerStats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listContainerStats(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListContainerStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>(
+            message: try await self.listContainerStats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateRuntimeConfig(
+        request: GRPCCore.ServerRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_UpdateRuntimeConfigResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_UpdateRuntimeConfigResponse>(
+            message: try await self.updateRuntimeConfig(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func status(
+        request: GRPCCore.ServerRequest<Runtime_V1_StatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_StatusResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_StatusResponse>(
+            message: try await self.status(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getContainerEvents(
+        request: GRPCCore.ServerRequest<Runtime_V1_GetEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ContainerEventResponse> {
+        return GRPCCore.StreamingServerResponse<Runtime_V1_ContainerEventResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.getContainerEvents(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func runtimeConfig(
+        request: GRPCCore.ServerRequest<Runtime_V1_RuntimeConfigRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_RuntimeConfigResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_RuntimeConfigResponse>(
+            message: try await self.runtimeConfig(
                 request: request.message,
                 context: context
             ),
@@ -222,6 +2368,459 @@ extension Runtime_V1_RuntimeService {
             deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_VersionResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_VersionResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RunPodSandbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RunPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RunPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RunPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func runPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RunPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RunPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RunPodSandboxResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RunPodSandboxResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StopPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StopPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StopPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func stopPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StopPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StopPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StopPodSandboxResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopPodSandboxResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemovePodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemovePodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RemovePodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RemovePodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removePodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RemovePodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RemovePodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RemovePodSandboxResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemovePodSandboxResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PodSandboxStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PodSandboxStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PodSandboxStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func podSandboxStatus<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PodSandboxStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PodSandboxStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListPodSandboxResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateContainer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Containers inside a sandbox. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_CreateContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_CreateContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_CreateContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_CreateContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_CreateContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_CreateContainerResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_CreateContainerResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StartContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StartContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StartContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StartContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func startContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StartContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StartContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StartContainerResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StartContainerResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StopContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StopContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StopContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func stopContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StopContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StopContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StopContainerResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopContainerResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemoveContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemoveContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RemoveContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RemoveContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removeContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RemoveContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RemoveContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RemoveContainerResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemoveContainerResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListContainers" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainersRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainersResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listContainers<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainersRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainersResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ContainerStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ContainerStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func containerStatus<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ContainerStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateContainerResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateContainerResourcesRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_UpdateContainerResourcesRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_UpdateContainerResourcesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateContainerResources<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_UpdateContainerResourcesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_UpdateContainerResourcesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateContainerResourcesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReopenContainerLog" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ReopenContainerLogRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ReopenContainerLogRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ReopenContainerLogResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reopenContainerLog<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ReopenContainerLogRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ReopenContainerLogRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ReopenContainerLogResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ReopenContainerLogResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExecSync" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecSyncRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ExecSyncRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ExecSyncResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func execSync<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ExecSyncRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ExecSyncRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ExecSyncResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecSyncResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Exec" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The streaming calls answer with a URL of a streaming server (not served yet).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ExecRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ExecResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func exec<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ExecRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ExecRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ExecResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Attach" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_AttachRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_AttachRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_AttachResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func attach<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_AttachRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_AttachRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_AttachResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_AttachResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PortForward" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PortForwardRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PortForwardRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PortForwardResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func portForward<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PortForwardRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PortForwardRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PortForwardResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PortForwardResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func containerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listContainerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainerStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateRuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateRuntimeConfigRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_UpdateRuntimeConfigRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_UpdateRuntimeConfigResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateRuntimeConfig<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_UpdateRuntimeConfigRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_UpdateRuntimeConfigResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateRuntimeConfigResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Status" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func status<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetContainerEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_GetEventsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_GetEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getContainerEvents<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_GetEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_GetEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Runtime_V1_ContainerEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RuntimeConfigRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RuntimeConfigRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RuntimeConfigResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func runtimeConfig<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RuntimeConfigRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RuntimeConfigRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RuntimeConfigResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RuntimeConfigResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -274,6 +2873,710 @@ extension Runtime_V1_RuntimeService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RunPodSandbox" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RunPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RunPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RunPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func runPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RunPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RunPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RunPodSandboxResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RunPodSandboxResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.RunPodSandbox.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "StopPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StopPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StopPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func stopPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StopPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StopPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StopPodSandboxResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopPodSandboxResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.StopPodSandbox.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemovePodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemovePodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RemovePodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RemovePodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removePodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RemovePodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RemovePodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RemovePodSandboxResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemovePodSandboxResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.RemovePodSandbox.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PodSandboxStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PodSandboxStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PodSandboxStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func podSandboxStatus<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PodSandboxStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PodSandboxStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.PodSandboxStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListPodSandbox" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListPodSandboxRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListPodSandboxResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listPodSandbox<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListPodSandboxRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListPodSandboxResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListPodSandbox.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateContainer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Containers inside a sandbox. Stop and Remove are idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_CreateContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_CreateContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_CreateContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_CreateContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_CreateContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_CreateContainerResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_CreateContainerResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.CreateContainer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "StartContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StartContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StartContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StartContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func startContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StartContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StartContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StartContainerResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StartContainerResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.StartContainer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "StopContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StopContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StopContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StopContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func stopContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StopContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StopContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StopContainerResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopContainerResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.StopContainer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemoveContainer" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RemoveContainerRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RemoveContainerRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RemoveContainerResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removeContainer<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RemoveContainerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RemoveContainerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RemoveContainerResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemoveContainerResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.RemoveContainer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListContainers" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainersRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainersResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listContainers<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainersRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainersResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListContainers.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ContainerStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ContainerStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func containerStatus<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ContainerStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ContainerStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpdateContainerResources" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateContainerResourcesRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_UpdateContainerResourcesRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_UpdateContainerResourcesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateContainerResources<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_UpdateContainerResourcesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_UpdateContainerResourcesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateContainerResourcesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.UpdateContainerResources.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReopenContainerLog" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ReopenContainerLogRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ReopenContainerLogRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ReopenContainerLogResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reopenContainerLog<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ReopenContainerLogRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ReopenContainerLogRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ReopenContainerLogResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ReopenContainerLogResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ReopenContainerLog.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ExecSync" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecSyncRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ExecSyncRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ExecSyncResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func execSync<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ExecSyncRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ExecSyncRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ExecSyncResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecSyncResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ExecSync.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Exec" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The streaming calls answer with a URL of a streaming server (not served yet).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ExecRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ExecRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ExecResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func exec<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ExecRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ExecRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ExecResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.Exec.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Attach" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_AttachRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_AttachRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_AttachResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func attach<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_AttachRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_AttachRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_AttachResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_AttachResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.Attach.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PortForward" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PortForwardRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PortForwardRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PortForwardResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func portForward<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PortForwardRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PortForwardRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PortForwardResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PortForwardResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.PortForward.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func containerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ContainerStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListContainerStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListContainerStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListContainerStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listContainerStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListContainerStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainerStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListContainerStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpdateRuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_UpdateRuntimeConfigRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_UpdateRuntimeConfigRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_UpdateRuntimeConfigResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateRuntimeConfig<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_UpdateRuntimeConfigRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_UpdateRuntimeConfigResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateRuntimeConfigResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.UpdateRuntimeConfig.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Status" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_StatusRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_StatusRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_StatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func status<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_StatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_StatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_StatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.Status.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetContainerEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_GetEventsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_GetEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ContainerEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getContainerEvents<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_GetEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_GetEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ContainerEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Runtime_V1_ContainerEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.GetContainerEvents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RuntimeConfig" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_RuntimeConfigRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_RuntimeConfigRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_RuntimeConfigResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func runtimeConfig<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_RuntimeConfigRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_RuntimeConfigRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_RuntimeConfigResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RuntimeConfigResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.RuntimeConfig.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -304,6 +3607,595 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_VersionRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_VersionResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunPodSandbox" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_RunPodSandboxRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runPodSandbox<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_RunPodSandboxRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RunPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.runPodSandbox(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RunPodSandboxRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RunPodSandboxResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StopPodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_StopPodSandboxRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func stopPodSandbox<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_StopPodSandboxRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.stopPodSandbox(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StopPodSandboxRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StopPodSandboxResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemovePodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_RemovePodSandboxRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removePodSandbox<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_RemovePodSandboxRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemovePodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removePodSandbox(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RemovePodSandboxRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RemovePodSandboxResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PodSandboxStatus" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_PodSandboxStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func podSandboxStatus<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.podSandboxStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PodSandboxStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PodSandboxStatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListPodSandboxRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPodSandbox<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listPodSandbox(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListPodSandboxRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListPodSandboxResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateContainer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Containers inside a sandbox. Stop and Remove are idempotent.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_CreateContainerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createContainer<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_CreateContainerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_CreateContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createContainer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_CreateContainerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_CreateContainerResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartContainer" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_StartContainerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startContainer<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_StartContainerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StartContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.startContainer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StartContainerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StartContainerResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StopContainer" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_StopContainerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func stopContainer<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_StopContainerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.stopContainer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StopContainerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StopContainerResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveContainer" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_RemoveContainerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeContainer<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_RemoveContainerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemoveContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removeContainer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RemoveContainerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RemoveContainerResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainers" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListContainersRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainers<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listContainers(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainersRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainersResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ContainerStatus" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ContainerStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func containerStatus<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.containerStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ContainerStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ContainerStatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateContainerResources" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_UpdateContainerResourcesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateContainerResources<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_UpdateContainerResourcesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateContainerResourcesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateContainerResources(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_UpdateContainerResourcesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_UpdateContainerResourcesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReopenContainerLog" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ReopenContainerLogRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reopenContainerLog<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ReopenContainerLogRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ReopenContainerLogResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reopenContainerLog(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ReopenContainerLogRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ReopenContainerLogResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExecSync" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ExecSyncRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func execSync<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ExecSyncRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecSyncResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.execSync(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ExecSyncRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ExecSyncResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Exec" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The streaming calls answer with a URL of a streaming server (not served yet).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ExecRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exec<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ExecRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.exec(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ExecRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ExecResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Attach" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_AttachRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func attach<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_AttachRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_AttachResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.attach(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_AttachRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_AttachResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PortForward" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_PortForwardRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func portForward<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_PortForwardRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PortForwardResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.portForward(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PortForwardRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PortForwardResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ContainerStats" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ContainerStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func containerStats<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ContainerStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.containerStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ContainerStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ContainerStatsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainerStats" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListContainerStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainerStats<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listContainerStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainerStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainerStatsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateRuntimeConfig" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_UpdateRuntimeConfigRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateRuntimeConfig<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_UpdateRuntimeConfigRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateRuntimeConfigResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateRuntimeConfig(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_UpdateRuntimeConfigRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_UpdateRuntimeConfigResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Status" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_StatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func status<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_StatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.status(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_StatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_StatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetContainerEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_GetEventsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getContainerEvents<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_GetEventsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Runtime_V1_ContainerEventResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.getContainerEvents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_GetEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ContainerEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RuntimeConfig" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_RuntimeConfigRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runtimeConfig<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_RuntimeConfigRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RuntimeConfigResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.runtimeConfig(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_RuntimeConfigRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_RuntimeConfigResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -340,6 +4232,687 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.version(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunPodSandbox" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sandboxes: the pod's namespaces and network. Stop and Remove are idempotent.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runPodSandbox<Result>(
+        _ message: Runtime_V1_RunPodSandboxRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RunPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_RunPodSandboxRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.runPodSandbox(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StopPodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func stopPodSandbox<Result>(
+        _ message: Runtime_V1_StopPodSandboxRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_StopPodSandboxRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.stopPodSandbox(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemovePodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removePodSandbox<Result>(
+        _ message: Runtime_V1_RemovePodSandboxRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemovePodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_RemovePodSandboxRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removePodSandbox(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PodSandboxStatus" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func podSandboxStatus<Result>(
+        _ message: Runtime_V1_PodSandboxStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.podSandboxStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPodSandbox" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPodSandbox<Result>(
+        _ message: Runtime_V1_ListPodSandboxRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listPodSandbox(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateContainer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Containers inside a sandbox. Stop and Remove are idempotent.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createContainer<Result>(
+        _ message: Runtime_V1_CreateContainerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_CreateContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_CreateContainerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createContainer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartContainer" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startContainer<Result>(
+        _ message: Runtime_V1_StartContainerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StartContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_StartContainerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.startContainer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StopContainer" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func stopContainer<Result>(
+        _ message: Runtime_V1_StopContainerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StopContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_StopContainerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.stopContainer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveContainer" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeContainer<Result>(
+        _ message: Runtime_V1_RemoveContainerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RemoveContainerResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_RemoveContainerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removeContainer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainers" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainers<Result>(
+        _ message: Runtime_V1_ListContainersRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainersResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListContainersRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listContainers(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ContainerStatus" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func containerStatus<Result>(
+        _ message: Runtime_V1_ContainerStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ContainerStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.containerStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateContainerResources" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateContainerResources<Result>(
+        _ message: Runtime_V1_UpdateContainerResourcesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateContainerResourcesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_UpdateContainerResourcesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateContainerResources(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReopenContainerLog" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reopenContainerLog<Result>(
+        _ message: Runtime_V1_ReopenContainerLogRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ReopenContainerLogResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ReopenContainerLogRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reopenContainerLog(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExecSync" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func execSync<Result>(
+        _ message: Runtime_V1_ExecSyncRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecSyncResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ExecSyncRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.execSync(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Exec" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The streaming calls answer with a URL of a streaming server (not served yet).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exec<Result>(
+        _ message: Runtime_V1_ExecRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ExecResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ExecRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.exec(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Attach" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func attach<Result>(
+        _ message: Runtime_V1_AttachRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_AttachResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_AttachRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.attach(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PortForward" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func portForward<Result>(
+        _ message: Runtime_V1_PortForwardRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PortForwardResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_PortForwardRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.portForward(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ContainerStats" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func containerStats<Result>(
+        _ message: Runtime_V1_ContainerStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ContainerStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.containerStats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListContainerStats" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listContainerStats<Result>(
+        _ message: Runtime_V1_ListContainerStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListContainerStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listContainerStats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateRuntimeConfig" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateRuntimeConfig<Result>(
+        _ message: Runtime_V1_UpdateRuntimeConfigRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_UpdateRuntimeConfigResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_UpdateRuntimeConfigRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateRuntimeConfig(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Status" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func status<Result>(
+        _ message: Runtime_V1_StatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_StatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_StatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.status(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetContainerEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Created/started/stopped/deleted, as they happen: what a kubelet watches instead of polling.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getContainerEvents<Result>(
+        _ message: Runtime_V1_GetEventsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Runtime_V1_ContainerEventResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_GetEventsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getContainerEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RuntimeConfig" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runtimeConfig<Result>(
+        _ message: Runtime_V1_RuntimeConfigRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_RuntimeConfigResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_RuntimeConfigRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.runtimeConfig(
             request: request,
             options: options,
             onResponse: handleResponse

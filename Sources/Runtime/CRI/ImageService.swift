@@ -124,17 +124,3 @@ public struct ImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
         return (try? encoder.encode(info)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
-
-/// CRI v1 RuntimeService: only Version so far; the rest comes with the runtime issue.
-public struct RuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
-    public init() {}
-
-    public func version(request: Runtime_V1_VersionRequest, context: ServerContext) async throws -> Runtime_V1_VersionResponse {
-        var response = Runtime_V1_VersionResponse()
-        response.version = "0.1.0"
-        response.runtimeName = "swiftlet"
-        response.runtimeVersion = SwiftletVersion.semver
-        response.runtimeApiVersion = "v1"
-        return response
-    }
-}

@@ -1,0 +1,32 @@
+import Synchronization
+
+/// A container's lifecycle step, as GetContainerEvents reports it.
+public struct ContainerEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case created, started, stopped, deleted }
+    public var containerID: String
+    public var sandboxID: String
+    public var kind: Kind
+    public var createdAt: Int64
+}
+
+/// Hands every event to every current subscriber; a subscriber that stops listening is dropped.
+public final class ContainerEventHub: Sendable {
+    private let subscribers = Mutex<[Int: AsyncStream<ContainerEvent>.Continuation]>([:])
+    private let nextID = Atomic<Int>(0)
+
+    public init() {}
+
+    public func subscribe() -> AsyncStream<ContainerEvent> {
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream<ContainerEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        }
+        subscribers.withLock { $0[id] = continuation }
+        return stream
+    }
+
+    func publish(_ event: ContainerEvent) {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
+    }
+}

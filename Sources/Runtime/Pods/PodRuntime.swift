@@ -1,0 +1,122 @@
+import CRIAPI
+import Foundation
+import Glibc
+
+/// The runtime's pods and containers: their records on disk, their live state from the kernel
+/// and the shims, and the lifecycle operations the CRI service calls. One actor, so that two
+/// calls never race on one record; the slow parts (CNI, shims, unpacking) run outside it.
+public actor PodRuntime {
+    public let configuration: RuntimeConfiguration
+    public let images: ImageStore
+    public let events = ContainerEventHub()
+    var sandboxes: [String: SandboxRecord] = [:]
+    var containers: [String: ContainerRecord] = [:]
+    /// Containers last seen running, to notice when they stop.
+    var running: Set<String> = []
+    public private(set) var podCIDR = ""
+    /// Records that could not be read at start-up, for Status' verbose info.
+    public private(set) var brokenRecords: [String] = []
+
+    /// Loads every record: containers keep running across runtime restarts, and their shims
+    /// recorded whatever happened meanwhile. Sandboxes whose namespaces are gone (a reboot,
+    /// a lost /run) come back not ready.
+    public init(configuration: RuntimeConfiguration, images: ImageStore) throws {
+        self.configuration = configuration
+        self.images = images
+        for folder in [configuration.sandboxRecords, configuration.containerRecords, configuration.sandboxState, configuration.shimFolders] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let loadedSandboxes = RecordFiles.readAll(SandboxRecord.self, in: configuration.sandboxRecords, name: "sandbox.json")
+        let loadedContainers = RecordFiles.readAll(ContainerRecord.self, in: configuration.containerRecords, name: "container.json")
+        brokenRecords = loadedSandboxes.broken + loadedContainers.broken
+        for var sandbox in loadedSandboxes.records {
+            if sandbox.ready, !sandbox.namespaces.all.allSatisfy(SandboxNamespaces.isAlive) {
+                sandbox.ready = false
+                try? RecordFiles.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
+            }
+            sandboxes[sandbox.id] = sandbox
+        }
+        var live: Set<String> = []
+        for container in loadedContainers.records {
+            containers[container.id] = container
+            let shim = Shim(executable: configuration.shimExecutable, folder: configuration.shimFolders + "/" + container.id)
+            if case .running = shim.progress().state { live.insert(container.id) }
+        }
+        running = live
+    }
+
+    // MARK: - Lookups
+
+    /// By full ID or by a prefix that names exactly one (as crictl users type them).
+    func sandboxRecord(_ id: String) throws(RuntimeError) -> SandboxRecord {
+        if let record = sandboxes[id] { return record }
+        let matches = id.isEmpty ? [] : sandboxes.keys.filter { $0.hasPrefix(id) }
+        guard matches.count == 1 else {
+            throw matches.isEmpty ? .notFound("pod sandbox \(id) not found") : .failedPrecondition("pod sandbox ID prefix \(id) is ambiguous")
+        }
+        return sandboxes[matches[0]]!
+    }
+
+    func containerRecord(_ id: String) throws(RuntimeError) -> ContainerRecord {
+        if let record = containers[id] { return record }
+        let matches = id.isEmpty ? [] : containers.keys.filter { $0.hasPrefix(id) }
+        guard matches.count == 1 else {
+            throw matches.isEmpty ? .notFound("container \(id) not found") : .failedPrecondition("container ID prefix \(id) is ambiguous")
+        }
+        return containers[matches[0]]!
+    }
+
+    public func sandbox(_ id: String) throws(RuntimeError) -> SandboxRecord { try sandboxRecord(id) }
+    public func container(_ id: String) throws(RuntimeError) -> ContainerRecord { try containerRecord(id) }
+    public func allSandboxes() -> [SandboxRecord] { sandboxes.values.sorted { $0.createdAt < $1.createdAt } }
+    public func allContainers() -> [ContainerRecord] { containers.values.sorted { $0.createdAt < $1.createdAt } }
+
+    nonisolated func shim(for id: String) -> Shim {
+        Shim(executable: configuration.shimExecutable, folder: configuration.shimFolders + "/" + id)
+    }
+
+    /// The container's state now (the shim's files, and a start that failed).
+    public nonisolated func progress(_ record: ContainerRecord) -> ContainerProgress {
+        if let error = record.startError {
+            var progress = ContainerProgress(state: .exited)
+            progress.exitCode = 128
+            progress.finishedAt = record.startFailedAt ?? record.createdAt
+            progress.reason = "StartError"
+            progress.message = error
+            return progress
+        }
+        return shim(for: record.id).progress()
+    }
+
+    public func setPodCIDR(_ cidr: String) { podCIDR = cidr }
+
+    func save(_ sandbox: SandboxRecord) throws {
+        sandboxes[sandbox.id] = sandbox
+        try RecordFiles.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
+    }
+
+    func save(_ container: ContainerRecord) throws {
+        containers[container.id] = container
+        try RecordFiles.write(container, to: configuration.containerRecords + "/\(container.id)/container.json")
+    }
+
+    func publish(_ kind: ContainerEvent.Kind, _ record: ContainerRecord) {
+        events.publish(ContainerEvent(containerID: record.id, sandboxID: record.sandboxID, kind: kind, createdAt: RecordFiles.nowNanoseconds()))
+    }
+
+    // MARK: - Watching for exits
+
+    /// Notices containers that ended (their shim wrote `exit`) and publishes `stopped` for each.
+    /// Polling a few stat calls every 100 ms costs nothing next to the containers themselves.
+    public func watchExits(every interval: Duration = .milliseconds(100)) async {
+        while !Task.isCancelled {
+            for id in running {
+                guard let record = containers[id] else { running.remove(id); continue }
+                if case .running = progress(record).state { continue }
+                running.remove(id)
+                publish(.stopped, record)
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// JSON records on disk, each written whole (temporary file, fsync, rename) so that a crash
+/// leaves the old record or the new one, never half of one.
+enum RecordFiles {
+    static func write<Record: Encodable>(_ record: Record, to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let temporary = path + ".tmp"
+        let data = try encoder.encode(record)
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw RuntimeError.failed("cannot write \(temporary)")
+        }
+        if let handle = FileHandle(forUpdatingAtPath: temporary) {
+            try? handle.synchronize()
+            try? handle.close()
+        }
+        guard rename(temporary, path) == 0 else { throw RuntimeError.failed("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Every record `name` in the subfolders of `folder`; unreadable ones are skipped and named.
+    static func readAll<Record: Decodable>(_ type: Record.Type, in folder: String, name: String) -> (records: [Record], broken: [String]) {
+        var records: [Record] = []
+        var broken: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = folder + "/" + entry + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            if let record = try? JSONDecoder().decode(Record.self, from: data) {
+                records.append(record)
+            } else {
+                broken.append(path)
+            }
+        }
+        return (records, broken)
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static func nowNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}

@@ -1,0 +1,40 @@
+import CRIAPI
+import Foundation
+
+/// A pod sandbox as the runtime stores it (`<root>/sandboxes/<id>/sandbox.json`): its config,
+/// where its namespaces and files are, and what the network gave it.
+public struct SandboxRecord: Codable, Sendable {
+    public var id: String
+    /// The CRI PodSandboxConfig, in protobuf's binary form.
+    public var configBytes: Data
+    /// Nanoseconds since the epoch.
+    public var createdAt: Int64
+    public var ready: Bool
+    public var namespaces: SandboxNamespaces.Paths
+    /// Holds hostname, hosts, resolv.conf.
+    public var folder: String
+    public var shmPath: String?
+    public var ips: [String]
+    /// The CNI network the sandbox was attached to, for DEL; nil for the node's network.
+    public var networkName: String?
+    public var runtimeHandler: String
+
+    public var config: Runtime_V1_PodSandboxConfig {
+        (try? Runtime_V1_PodSandboxConfig(serializedBytes: configBytes)) ?? Runtime_V1_PodSandboxConfig()
+    }
+
+    /// CRI's uniqueness key: name, namespace, uid and attempt.
+    public var name: String { Self.name(config.metadata) }
+
+    static func name(_ metadata: Runtime_V1_PodSandboxMetadata) -> String {
+        "\(metadata.name)_\(metadata.namespace)_\(metadata.uid)_\(metadata.attempt)"
+    }
+
+    public var usesNodeNetwork: Bool { config.linux.securityContext.namespaceOptions.network == .node }
+
+    var context: SandboxContext {
+        SandboxContext(networkNamespace: namespaces.network, ipcNamespace: namespaces.ipc, utsNamespace: namespaces.uts,
+                       hostsFile: folder + "/hosts", resolvConfFile: folder + "/resolv.conf", hostnameFile: folder + "/hostname",
+                       shmPath: shmPath, sysctls: config.linux.sysctls)
+    }
+}
