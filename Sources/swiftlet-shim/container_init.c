@@ -120,6 +120,12 @@ static void apply_mount(int root_fd, const struct plan_mount *entry, int error_f
               entry->data[0] ? entry->data : NULL) != 0) {
         FAIL("mount", entry->target);
     }
+    // The fd names the directory under the new mount; the remount and the propagation change
+    // must name the mount itself, so the path is resolved again.
+    close(target);
+    target = open_in_root(root_fd, entry->target, directory);
+    if (target < 0) FAIL("reopen mount point", entry->target);
+    proc_fd_path(target_path, sizeof target_path, target);
     // A bind mount takes read-only (and nosuid, nodev, noexec) only from a remount.
     if ((flags & MS_BIND) && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))) {
         unsigned long remount = MS_BIND | MS_REMOUNT | (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_REC));

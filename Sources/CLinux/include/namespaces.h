@@ -26,4 +26,8 @@ int swiftlet_unshare(int flags);
 // anything else, -1 with errno when it cannot be examined. Glibc's module hides statfs.
 int swiftlet_is_namespace_file(const char *path);
 
+// Brings the calling thread's network namespace's loopback interface up (a new namespace
+// starts with it down). Returns 0, or -1 with errno set.
+int swiftlet_loopback_up(void);
+
 #endif

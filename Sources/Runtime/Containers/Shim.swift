@@ -26,9 +26,9 @@ public struct Shim: Sendable {
         let result = try await Subprocess.run(
             .path(FilePath(executable)), arguments: ["start", folder],
             output: .string(limit: 4096), error: .string(limit: 64 * 1024))
-        let output = (result.standardOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.terminationStatus.isSuccess, let pid = Int32(output) else {
-            let reason = (result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             throw ShimError(message: reason.isEmpty ? "the shim ended with \(result.terminationStatus)" : reason)
         }
         return pid
@@ -51,7 +51,9 @@ public struct Shim: Sendable {
             return progress
         }
         guard let pid = initPID else { return ContainerProgress(state: .created) }
-        if kill(pid, 0) == 0 || errno == EPERM {
+        // Between reaping the init and writing `exit`, the shim still drains the output: the
+        // container counts as running until the shim has said how it ended.
+        if kill(pid, 0) == 0 || errno == EPERM || shimPID.map(Self.isShim) == true {
             var progress = ContainerProgress(state: .running(pid: pid))
             progress.startedAt = started ?? 0
             return progress
@@ -63,6 +65,11 @@ public struct Shim: Sendable {
         progress.reason = "Unknown"
         progress.message = "the container's shim ended without recording how the container ended"
         return progress
+    }
+
+    /// Whether `pid` is (still) a shim, not a process that inherited a dead shim's number.
+    static func isShim(_ pid: Int32) -> Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("swiftlet-shim") == true
     }
 
     var initPID: Int32? {
