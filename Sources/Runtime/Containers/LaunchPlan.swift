@@ -30,12 +30,25 @@ public struct LaunchPlan: Sendable, Equatable, Codable {
         public var minor: UInt32
         /// File type bits and permissions, as mknod takes them.
         public var mode: UInt32
+
+        public init(path: String, major: UInt32, minor: UInt32, mode: UInt32) {
+            self.path = path
+            self.major = major
+            self.minor = minor
+            self.mode = mode
+        }
     }
 
     public struct ResourceLimit: Sendable, Equatable, Codable {
         public var resource: Int32
         public var soft: UInt64
         public var hard: UInt64
+
+        public init(resource: Int32, soft: UInt64, hard: UInt64) {
+            self.resource = resource
+            self.soft = soft
+            self.hard = hard
+        }
     }
 
     public struct CapabilitySets: Sendable, Equatable, Codable {

@@ -102,6 +102,16 @@ public struct ImageConfiguration: Codable, Sendable {
         public var Volumes: [String: EmptyObject]?
         public var Labels: [String: String]?
         public var StopSignal: String?
+
+        public init(User: String? = nil, Env: [String]? = nil, Entrypoint: [String]? = nil, Cmd: [String]? = nil,
+                    WorkingDir: String? = nil, StopSignal: String? = nil) {
+            self.User = User
+            self.Env = Env
+            self.Entrypoint = Entrypoint
+            self.Cmd = Cmd
+            self.WorkingDir = WorkingDir
+            self.StopSignal = StopSignal
+        }
     }
 
     public struct RootFS: Codable, Sendable {
