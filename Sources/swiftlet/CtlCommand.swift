@@ -10,7 +10,13 @@ struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "Inspect and drive a CRI runtime (ours, containerd, CRI-O) over its socket.",
-        subcommands: [CtlImages.self, CtlInspectImage.self, CtlRemoveImage.self, CtlImageFsInfo.self, CtlLoad.self, CtlVersion.self]
+        subcommands: [
+            CtlVersion.self, CtlInfo.self,
+            CtlRunPod.self, CtlPods.self, CtlInspectPod.self, CtlStopPod.self, CtlRemovePod.self,
+            CtlCreate.self, CtlStart.self, CtlRun.self, CtlPs.self, CtlInspect.self, CtlStop.self, CtlRemove.self,
+            CtlLogs.self, CtlExec.self, CtlStats.self, CtlEvents.self,
+            CtlImages.self, CtlInspectImage.self, CtlRemoveImage.self, CtlImageFsInfo.self, CtlLoad.self,
+        ]
     )
     // Declared here too, so `swiftlet ctl -r <endpoint> images` works as it does with crictl.
     @OptionGroup var endpoint: EndpointOptions

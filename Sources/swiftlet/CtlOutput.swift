@@ -15,12 +15,7 @@ enum ImageTable {
                 rows.append([repository, version] + (digests ? [String(digest)] : []) + [String(id), humanSize(image.size)])
             }
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
-            }.joined() + "\n"
-        }.joined()
+        return Table.render(rows)
     }
 
     /// `registry/repo:tag` → (`registry/repo`, `tag`); a colon in the registry's port is not a tag.
@@ -54,4 +49,34 @@ enum StructuredOutput {
         let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: pretty, as: UTF8.self)
     }
+}
+
+/// crictl's tables: columns padded to their widest cell plus three spaces.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let header = rows.first else { return "" }
+        let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
+            }.joined() + "\n"
+        }.joined()
+    }
+
+    /// A CRI timestamp (nanoseconds) as crictl shows it: "5 seconds ago", "About a minute ago".
+    static func age(_ nanoseconds: Int64, now: Date = Date()) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince1970 - Double(nanoseconds) / 1e9))
+        switch seconds {
+        case ..<1: return "Less than a second ago"
+        case ..<60: return "\(seconds) seconds ago"
+        case ..<120: return "About a minute ago"
+        case ..<3600: return "\(seconds / 60) minutes ago"
+        case ..<7200: return "About an hour ago"
+        case ..<86400: return "\(seconds / 3600) hours ago"
+        default: return "\(seconds / 86400) days ago"
+        }
+    }
+
+    /// The first 13 characters of an ID, as crictl's tables print them.
+    static func short(_ id: String) -> String { String(id.prefix(13)) }
 }
