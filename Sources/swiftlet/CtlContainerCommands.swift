@@ -78,21 +78,14 @@ struct CtlPs: AsyncParsableCommand {
             selected.forEach { print($0.id) }
             return
         }
-        switch output {
-        case "table":
-            let podNames = Dictionary(pods.map { ($0.id, $0.metadata.name) }, uniquingKeysWith: { first, _ in first })
-            var rows = [["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"]]
-            for container in selected {
-                rows.append([Table.short(container.id), container.image.image, Table.age(container.createdAt), Self.state(container.state),
-                             container.metadata.name, String(container.metadata.attempt), Table.short(container.podSandboxID),
-                             podNames[container.podSandboxID] ?? "unknown"])
+        let podNames = Dictionary(pods.map { ($0.id, $0.metadata.name) }, uniquingKeysWith: { first, _ in first })
+        try ListOutput.print(output, table: {
+            [["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"]] + selected.map { container in
+                [Table.short(container.id), container.image.image, Table.age(container.createdAt), Self.state(container.state),
+                 container.metadata.name, String(container.metadata.attempt), Table.short(container.podSandboxID),
+                 podNames[container.podSandboxID] ?? "unknown"]
             }
-            print(Table.render(rows), terminator: "")
-        case "json", "yaml":
-            print(try StructuredOutput.render(try Runtime_V1_ListContainersResponse.with { $0.containers = selected }.jsonString(), as: output))
-        default:
-            throw ValidationError("unknown output format \(output): use table, json or yaml")
-        }
+        }, json: { try Runtime_V1_ListContainersResponse.with { $0.containers = selected }.jsonString() })
     }
 
     static func state(_ state: Runtime_V1_ContainerState) -> String {
@@ -190,19 +183,12 @@ struct CtlStats: AsyncParsableCommand {
         if let id { request.filter.id = id }
         if let pod { request.filter.podSandboxID = pod }
         let stats = try await endpoint.withClient { _, service in try await service.listContainerStats(request) }
-        switch output {
-        case "table":
-            var rows = [["CONTAINER", "NAME", "CPU (ns)", "MEM", "WORKING SET"]]
-            for entry in stats.stats {
-                rows.append([Table.short(entry.attributes.id), entry.attributes.metadata.name, String(entry.cpu.usageCoreNanoSeconds.value),
-                             ImageTable.humanSize(entry.memory.usageBytes.value), ImageTable.humanSize(entry.memory.workingSetBytes.value)])
+        try ListOutput.print(output, table: {
+            [["CONTAINER", "NAME", "CPU (ns)", "MEM", "WORKING SET"]] + stats.stats.map { entry in
+                [Table.short(entry.attributes.id), entry.attributes.metadata.name, String(entry.cpu.usageCoreNanoSeconds.value),
+                 ImageTable.humanSize(entry.memory.usageBytes.value), ImageTable.humanSize(entry.memory.workingSetBytes.value)]
             }
-            print(Table.render(rows), terminator: "")
-        case "json", "yaml":
-            print(try StructuredOutput.render(try stats.jsonString(), as: output))
-        default:
-            throw ValidationError("unknown output format \(output): use table, json or yaml")
-        }
+        }, json: { try stats.jsonString() })
     }
 }
 

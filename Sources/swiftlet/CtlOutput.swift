@@ -1,3 +1,4 @@
+import ArgumentParser
 import CRIAPI
 import Foundation
 import Yams
@@ -48,6 +49,17 @@ enum StructuredOutput {
         }
         let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: pretty, as: UTF8.self)
+    }
+}
+
+/// A list as crictl prints it: a table, or the CRI response as JSON or YAML.
+enum ListOutput {
+    static func print(_ format: String, table: () -> [[String]], json: () throws -> String) throws {
+        switch format {
+        case "table": Swift.print(Table.render(table()), terminator: "")
+        case "json", "yaml": Swift.print(try StructuredOutput.render(try json(), as: format))
+        default: throw ValidationError("unknown output format \(format): use table, json or yaml")
+        }
     }
 }
 

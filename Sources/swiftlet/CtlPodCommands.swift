@@ -46,20 +46,13 @@ struct CtlPods: AsyncParsableCommand {
             items.forEach { print($0.id) }
             return
         }
-        switch output {
-        case "table":
-            var rows = [["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"]]
-            for pod in items {
-                rows.append([Table.short(pod.id), Table.age(pod.createdAt), pod.state == .sandboxReady ? "Ready" : "NotReady",
-                             pod.metadata.name, pod.metadata.namespace, String(pod.metadata.attempt),
-                             pod.runtimeHandler.isEmpty ? "(default)" : pod.runtimeHandler])
+        try ListOutput.print(output, table: {
+            [["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"]] + items.map { pod in
+                [Table.short(pod.id), Table.age(pod.createdAt), pod.state == .sandboxReady ? "Ready" : "NotReady",
+                 pod.metadata.name, pod.metadata.namespace, String(pod.metadata.attempt),
+                 pod.runtimeHandler.isEmpty ? "(default)" : pod.runtimeHandler]
             }
-            print(Table.render(rows), terminator: "")
-        case "json", "yaml":
-            print(try StructuredOutput.render(try Runtime_V1_ListPodSandboxResponse.with { $0.items = items }.jsonString(), as: output))
-        default:
-            throw ValidationError("unknown output format \(output): use table, json or yaml")
-        }
+        }, json: { try Runtime_V1_ListPodSandboxResponse.with { $0.items = items }.jsonString() })
     }
 }
 

@@ -60,7 +60,7 @@ struct RuntimeCommand: AsyncParsableCommand {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await runtime.watchExits() }
                 group.addTask {
-                    try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: runtime)]) {
+                    try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
                         print("swiftlet runtime: serving CRI v1 on unix://\(socket) (root \(root), state \(state))")
                     }
                     // The server ended (cancelled): end the exit watcher with it.

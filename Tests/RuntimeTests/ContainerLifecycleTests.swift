@@ -30,6 +30,12 @@ struct ContainerLifecycleTests {
 
             let clean = try await node.runToExit(sandbox, sandboxConfig: config, name: "clean", "true")
             #expect(clean.status.exitCode == 0 && clean.status.reason == "Completed")
+
+            // The image stays while containers use it.
+            let images = Runtime_V1_ImageService.Client(wrapping: node.grpc)
+            await #expect(throws: RPCError.self) {
+                _ = try await images.removeImage(.with { $0.image.image = node.image })
+            }
         }
     }
 

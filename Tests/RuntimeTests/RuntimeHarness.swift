@@ -19,6 +19,8 @@ struct RuntimeHarness {
     let node: NetworkNamespace
     let runtime: PodRuntime
     let client: Runtime_V1_RuntimeService.Client<HTTP2ClientTransport.Posix>
+    /// The connection, for the other service (ImageService).
+    let grpc: GRPCClient<HTTP2ClientTransport.Posix>
     let images: TestImages
     let image: String
     let cgroupParent: String
@@ -31,7 +33,7 @@ struct RuntimeHarness {
             let node = try await NetworkNamespace.create(role: "node")
             let cgroupParent = "/" + TestRun.current.name("pods")
             let layout = CgroupLayout.detect()
-            defer { Self.removeCgroups(parent: cgroupParent, layout: layout) }
+            defer { RuntimeLeftovers.removeCgroups(parent: cgroupParent) }
             let conflist = """
                 {"cniVersion": "1.0.0", "name": "testnet", "plugins": [
                   {"type": "bridge", "bridge": "swtbr0", "isGateway": true, "ipMasq": false,
@@ -53,7 +55,7 @@ struct RuntimeHarness {
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask { await runtime.watchExits(every: .milliseconds(20)) }
                     group.addTask {
-                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: runtime)]) {
+                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
                             ready.continuation.yield()
                         }
                         throw CancellationError()
@@ -65,7 +67,7 @@ struct RuntimeHarness {
             var failure: (any Error)?
             do {
                 try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
-                    let harness = RuntimeHarness(root: root, node: node, runtime: runtime, client: Runtime_V1_RuntimeService.Client(wrapping: client),
+                    let harness = RuntimeHarness(root: root, node: node, runtime: runtime, client: Runtime_V1_RuntimeService.Client(wrapping: client), grpc: client,
                                                  images: images, image: imported[0].names.first ?? imported[0].id.description,
                                                  cgroupParent: cgroupParent, socket: socket)
                     try await body(harness)
@@ -74,35 +76,11 @@ struct RuntimeHarness {
                 failure = error
             }
             for sandbox in await runtime.allSandboxes() { try? await runtime.removeSandbox(sandbox.id) }
-            Self.killLeftoverShims(root.runDirectory + "/runtime/shims")
+            RuntimeLeftovers.killShims(in: root.runDirectory + "/runtime/shims")
             server.cancel()
             _ = await server.result
             await node.delete()
             if let failure { throw failure }
-        }
-    }
-
-    /// Shims whose containers a failed test did not remove: killed by the PID they recorded.
-    static func killLeftoverShims(_ folder: String) {
-        for id in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-            for file in ["init", "shim.pid"] {
-                let text = (try? String(contentsOfFile: folder + "/" + id + "/" + file, encoding: .utf8)) ?? ""
-                if let pid = text.split(separator: " ").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }), pid > 1 {
-                    kill(pid, SIGKILL)
-                }
-            }
-        }
-    }
-
-    static func removeCgroups(parent: String, layout: CgroupLayout) {
-        let folders: [String] = switch layout {
-        case .v1(let controllers): controllers.values.map { $0 + parent }
-        case .v2(let root): [root + parent]
-        }
-        for folder in folders {
-            let children = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            for child in children where child.hasPrefix("swiftlet-") { rmdir(folder + "/" + child) }
-            rmdir(folder)
         }
     }
 

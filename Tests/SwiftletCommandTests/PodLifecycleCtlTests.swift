@@ -111,23 +111,9 @@ struct PodLifecycleCtlTests {
             }
             for daemon in daemons where daemon.isRunning { _ = try? await daemon.stop() }
             // Whatever a failure left: shims by the PIDs they recorded, then the node and cgroups.
-            let shims = root.runDirectory + "/runtime/shims"
-            for id in (try? FileManager.default.contentsOfDirectory(atPath: shims)) ?? [] {
-                for file in ["init", "shim.pid"] {
-                    let text = (try? String(contentsOfFile: shims + "/" + id + "/" + file, encoding: .utf8)) ?? ""
-                    if let pid = text.split(separator: " ").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }), pid > 1 {
-                        kill(pid, SIGKILL)
-                    }
-                }
-            }
+            RuntimeLeftovers.killShims(in: root.runDirectory + "/runtime/shims")
             await node.delete()
-            for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
-                let folder = "/sys/fs/cgroup/" + controller + cgroupParent
-                for child in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where child.hasPrefix("swiftlet-") {
-                    rmdir(folder + "/" + child)
-                }
-                rmdir(folder)
-            }
+            RuntimeLeftovers.removeCgroups(parent: cgroupParent)
         }
     }
 }

@@ -133,6 +133,7 @@ extension PodRuntime {
         try? FileManager.default.removeItem(atPath: configuration.containerRecords + "/" + record.id)
         try? FileManager.default.removeItem(atPath: shim(for: record.id).folder)
         containers.removeValue(forKey: record.id)
+        imagesInUse.remove(record.id)
         running.remove(record.id)
         publish(.deleted, record)
     }

@@ -8,7 +8,8 @@ import Glibc
 public actor PodRuntime {
     public let configuration: RuntimeConfiguration
     public let images: ImageStore
-    public let events = ContainerEventHub()
+    public nonisolated let events = ContainerEventHub()
+    public nonisolated let imagesInUse = ImagesInUse()
     var sandboxes: [String: SandboxRecord] = [:]
     var containers: [String: ContainerRecord] = [:]
     /// Containers last seen running, to notice when they stop.
@@ -39,6 +40,7 @@ public actor PodRuntime {
         var live: Set<String> = []
         for container in loadedContainers.records {
             containers[container.id] = container
+            imagesInUse.set(container.id, image: container.imageID)
             let shim = Shim(executable: configuration.shimExecutable, folder: configuration.shimFolders + "/" + container.id)
             if case .running = shim.progress().state { live.insert(container.id) }
         }
@@ -49,21 +51,20 @@ public actor PodRuntime {
 
     /// By full ID or by a prefix that names exactly one (as crictl users type them).
     func sandboxRecord(_ id: String) throws(RuntimeError) -> SandboxRecord {
-        if let record = sandboxes[id] { return record }
-        let matches = id.isEmpty ? [] : sandboxes.keys.filter { $0.hasPrefix(id) }
-        guard matches.count == 1 else {
-            throw matches.isEmpty ? .notFound("pod sandbox \(id) not found") : .failedPrecondition("pod sandbox ID prefix \(id) is ambiguous")
-        }
-        return sandboxes[matches[0]]!
+        try Self.lookup(id, in: sandboxes, kind: "pod sandbox")
     }
 
     func containerRecord(_ id: String) throws(RuntimeError) -> ContainerRecord {
-        if let record = containers[id] { return record }
-        let matches = id.isEmpty ? [] : containers.keys.filter { $0.hasPrefix(id) }
+        try Self.lookup(id, in: containers, kind: "container")
+    }
+
+    static func lookup<Record>(_ id: String, in records: [String: Record], kind: String) throws(RuntimeError) -> Record {
+        if let record = records[id] { return record }
+        let matches = id.isEmpty ? [] : records.keys.filter { $0.hasPrefix(id) }
         guard matches.count == 1 else {
-            throw matches.isEmpty ? .notFound("container \(id) not found") : .failedPrecondition("container ID prefix \(id) is ambiguous")
+            throw matches.isEmpty ? .notFound("\(kind) \(id) not found") : .failedPrecondition("\(kind) ID prefix \(id) is ambiguous")
         }
-        return containers[matches[0]]!
+        return records[matches[0]]!
     }
 
     public func sandbox(_ id: String) throws(RuntimeError) -> SandboxRecord { try sandboxRecord(id) }
@@ -97,6 +98,7 @@ public actor PodRuntime {
 
     func save(_ container: ContainerRecord) throws {
         containers[container.id] = container
+        imagesInUse.set(container.id, image: container.imageID)
         try RecordFiles.write(container, to: configuration.containerRecords + "/\(container.id)/container.json")
     }
 
