@@ -89,10 +89,7 @@ struct CtlInspectImage: AsyncParsableCommand {
         request.verbose = true
         let status = try await endpoint.withClient { images, _ in try await images.imageStatus(request) }
         guard status.hasImage else { throw ValidationError("no such image: \(image)") }
-        // crictl's shape: the status, and the runtime's verbose info decoded from its JSON.
-        let info = status.info["info"] ?? "{}"
-        let document = #"{"status":\#(try status.image.jsonString()),"info":\#(info)}"#
-        print(try StructuredOutput.render(document, as: output))
+        print(try StructuredOutput.renderVerbose(status.image, info: status.info["info"], as: output))
     }
 }
 

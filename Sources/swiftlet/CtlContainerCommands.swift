@@ -108,8 +108,7 @@ struct CtlInspect: AsyncParsableCommand {
         try await endpoint.withClient { _, service in
             for id in ids {
                 let status = try await service.containerStatus(.with { $0.containerID = id; $0.verbose = true })
-                let document = #"{"status":\#(try status.status.jsonString()),"info":\#(status.info["info"] ?? "{}")}"#
-                print(try StructuredOutput.render(document, as: output))
+                print(try StructuredOutput.renderVerbose(status.status, info: status.info["info"], as: output))
             }
         }
     }
@@ -199,8 +198,7 @@ struct CtlInfo: AsyncParsableCommand {
 
     func run() async throws {
         let status = try await endpoint.withClient { _, service in try await service.status(.with { $0.verbose = true }) }
-        let document = #"{"status":\#(try status.status.jsonString()),"config":\#(status.info["info"] ?? "{}")}"#
-        print(try StructuredOutput.render(document, as: output))
+        print(try StructuredOutput.renderVerbose(status.status, info: status.info["info"], infoKey: "config", as: output))
     }
 }
 

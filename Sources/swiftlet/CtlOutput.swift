@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRIAPI
 import Foundation
+import SwiftProtobuf
 import Yams
 
 /// crictl's image table: repository, tag, a 13-character ID, human size; one row per tag.
@@ -49,6 +50,14 @@ enum StructuredOutput {
         }
         let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: pretty, as: UTF8.self)
+    }
+}
+
+extension StructuredOutput {
+    /// crictl's shape for a verbose status: the CRI status message, and beside it the runtime's
+    /// verbose info (a JSON document of its own, embedded as it is).
+    static func renderVerbose(_ status: some SwiftProtobuf.Message, info: String?, infoKey: String = "info", as format: String) throws -> String {
+        try render(#"{"status":\#(try status.jsonString()),"\#(infoKey)":\#(info ?? "{}")}"#, as: format)
     }
 }
 

@@ -66,8 +66,7 @@ struct CtlInspectPod: AsyncParsableCommand {
         try await endpoint.withClient { _, service in
             for id in ids {
                 let status = try await service.podSandboxStatus(.with { $0.podSandboxID = id; $0.verbose = true })
-                let document = #"{"status":\#(try status.status.jsonString()),"info":\#(status.info["info"] ?? "{}")}"#
-                print(try StructuredOutput.render(document, as: output))
+                print(try StructuredOutput.renderVerbose(status.status, info: status.info["info"], as: output))
             }
         }
     }
