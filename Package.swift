@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CArchive", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON",
+                "CArchive", "CSeccomp", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

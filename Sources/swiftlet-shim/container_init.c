@@ -237,17 +237,15 @@ static void apply_identity(const struct plan *plan, int error_fd) {
     }
 }
 
+// Loading a filter needs no_new_privs or CAP_SYS_ADMIN: with no_new_privs it is loaded last,
+// so it need not allow the set-up calls; without, while the init is still fully privileged
+// (the default profile allows the identity calls that follow).
 static void load_seccomp(const struct plan *plan, int error_fd) {
-    if (plan->seccomp == NULL) return;
-    int fd = open(plan->seccomp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) FAIL("open seccomp filter", plan->seccomp);
-    struct stat info;
-    if (fstat(fd, &info) != 0) FAIL("stat seccomp filter", plan->seccomp);
-    size_t size = (size_t)info.st_size;
-    struct sock_filter *filter = malloc(size ? size : 1);
-    if (filter == NULL || read(fd, filter, size) != (ssize_t)size) FAIL("read seccomp filter", plan->seccomp);
-    close(fd);
-    struct sock_fprog program = {.len = (unsigned short)(size / sizeof *filter), .filter = filter};
+    if (plan->seccomp_program == NULL) return;
+    struct sock_fprog program = {
+        .len = (unsigned short)(plan->seccomp_size / sizeof(struct sock_filter)),
+        .filter = plan->seccomp_program,
+    };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) FAIL("load seccomp filter", plan->seccomp);
 }
 
@@ -282,10 +280,13 @@ __attribute__((noreturn)) static void exec_with_path(const struct plan *plan, ch
 }
 
 void container_exec_process(const struct plan *plan, char *const argv[], int error_fd) {
+    if (!plan->no_new_privs) load_seccomp(plan, error_fd);
     apply_identity(plan, error_fd);
     if (plan->cwd && chdir(plan->cwd) != 0) FAIL("chdir", plan->cwd);
-    if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FAIL("set no_new_privs", NULL);
-    load_seccomp(plan, error_fd);
+    if (plan->no_new_privs) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FAIL("set no_new_privs", NULL);
+        load_seccomp(plan, error_fd);
+    }
     exec_with_path(plan, argv, error_fd);
 }
 

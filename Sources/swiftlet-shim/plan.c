@@ -34,18 +34,18 @@ static unsigned long long number(const char *text, int base) {
     return strtoull(text, NULL, base);
 }
 
-int plan_read(const char *path, struct plan *plan, char *error, size_t error_size) {
-    memset(plan, 0, sizeof *plan);
+// The whole file, NUL-terminated (the size excludes the NUL); NULL with a message on failure.
+static char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(error, error_size, "open %s: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     struct stat info;
     if (fstat(fd, &info) != 0) {
         snprintf(error, error_size, "stat %s: %s", path, strerror(errno));
         close(fd);
-        return -1;
+        return NULL;
     }
     char *bytes = malloc((size_t)info.st_size + 1);
     if (bytes == NULL) abort();
@@ -58,6 +58,15 @@ int plan_read(const char *path, struct plan *plan, char *error, size_t error_siz
     }
     close(fd);
     bytes[have] = 0;
+    *size = have;
+    return bytes;
+}
+
+int plan_read(const char *path, struct plan *plan, char *error, size_t error_size) {
+    memset(plan, 0, sizeof *plan);
+    size_t have;
+    char *bytes = read_whole_file(path, &have, error, error_size);
+    if (bytes == NULL) return -1;
 
     char *cursor = bytes, *end = bytes + have;
     while (cursor < end) {
@@ -154,6 +163,11 @@ int plan_read(const char *path, struct plan *plan, char *error, size_t error_siz
     if (plan->argc == 0 || plan->rootfs == NULL) {
         snprintf(error, error_size, "%s: no argv or no rootfs", path);
         return -1;
+    }
+    // Read now: after pivot_root the runtime's state folder is out of reach.
+    if (plan->seccomp) {
+        plan->seccomp_program = read_whole_file(plan->seccomp, &plan->seccomp_size, error, error_size);
+        if (plan->seccomp_program == NULL) return -1;
     }
     return 0;
 truncated:

@@ -67,6 +67,7 @@ struct plan {
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
     int no_new_privs;
     const char *seccomp;              // a file of struct sock_filter, or NULL
+    void *seccomp_program; size_t seccomp_size;  // its content, read with the plan
     const char *log_path;             // the CRI log file
 };
 

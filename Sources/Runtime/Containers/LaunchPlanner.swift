@@ -29,7 +29,8 @@ public struct SandboxContext: Sendable, Equatable {
     }
 }
 
-/// Everything the planner reads; gathered by the caller (files, cgroups, a compiled filter).
+/// Everything the planner reads; gathered by the caller (files, cgroups). The seccomp filter is
+/// compiled beside the plan (SeccompFilter) from the capabilities the plan settles.
 public struct LaunchInputs: Sendable {
     public var config: Runtime_V1_ContainerConfig
     public var sandbox: SandboxContext
@@ -38,14 +39,13 @@ public struct LaunchInputs: Sendable {
     public var users: UserDatabase
     public var cgroupProcs: [String]
     public var oomEvents: String?
-    public var seccompFilter: String?
     public var logPath: String?
     /// Whether a host path exists (CRI mount sources must).
     public var hostPathExists: @Sendable (String) -> Bool
 
     public init(config: Runtime_V1_ContainerConfig, sandbox: SandboxContext, image: ImageConfiguration.RunConfiguration?,
                 rootfs: String, users: UserDatabase = UserDatabase(passwd: "", group: ""), cgroupProcs: [String] = [],
-                oomEvents: String? = nil, seccompFilter: String? = nil, logPath: String? = nil,
+                oomEvents: String? = nil, logPath: String? = nil,
                 hostPathExists: @escaping @Sendable (String) -> Bool) {
         self.config = config
         self.sandbox = sandbox
@@ -54,7 +54,6 @@ public struct LaunchInputs: Sendable {
         self.users = users
         self.cgroupProcs = cgroupProcs
         self.oomEvents = oomEvents
-        self.seccompFilter = seccompFilter
         self.logPath = logPath
         self.hostPathExists = hostPathExists
     }
@@ -120,7 +119,6 @@ public enum LaunchPlanner {
             let capabilities = security.capabilities
             plan.capabilities = try Capabilities.sets(add: capabilities.addCapabilities, drop: capabilities.dropCapabilities,
                                                       ambient: capabilities.addAmbientCapabilities)
-            plan.seccompFilter = inputs.seccompFilter
         }
         plan.noNewPrivileges = security.noNewPrivs
         plan.logPath = inputs.logPath

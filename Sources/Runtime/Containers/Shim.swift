@@ -15,8 +15,14 @@ public struct Shim: Sendable {
         self.folder = folder
     }
 
-    public func writePlan(_ plan: LaunchPlan) throws {
+    /// The plan, and the compiled seccomp program it then names, for `start` to read.
+    public func writePlan(_ plan: LaunchPlan, seccompFilter: [UInt8]? = nil) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var plan = plan
+        if let seccompFilter {
+            plan.seccompFilter = folder + "/seccomp.bpf"
+            try Data(seccompFilter).write(to: URL(fileURLWithPath: folder + "/seccomp.bpf"), options: .atomic)
+        }
         try Data(plan.encoded()).write(to: URL(fileURLWithPath: folder + "/plan"), options: .atomic)
     }
 

@@ -54,12 +54,15 @@ extension PodRuntime {
                                       users: users, cgroupProcs: planned.procs, oomEvents: planned.oomEvents, logPath: logPath,
                                       hostPathExists: { FileManager.default.fileExists(atPath: $0) })
             let plan: LaunchPlan
+            let seccompFilter: [UInt8]?
             do throws(LaunchPlanError) {
                 plan = try LaunchPlanner.plan(inputs)
+                let choice = try SeccompFilter.choice(config.linux.securityContext)
+                seccompFilter = try SeccompFilter.compile(choice, capabilities: plan.capabilities?.bounding ?? Capabilities.all)
             } catch {
                 throw RuntimeError.invalid(error)
             }
-            try shim.writePlan(plan)
+            try shim.writePlan(plan, seccompFilter: seccompFilter)
             let record = ContainerRecord(
                 id: id, sandboxID: sandbox.id, configBytes: try config.serializedBytes(), createdAt: RecordFiles.nowNanoseconds(),
                 imageID: image.id.description, imageRef: image.repoDigests.first ?? image.id.description, logPath: logPath,
