@@ -148,7 +148,15 @@ let package = Package(
         // Decode throughput and memory of the API client (Benchmarks/kubeapi.sh).
         .executableTarget(name: "kubeapi-bench", dependencies: ["KubeAPI", "CLinux"], path: "Benchmarks/KubeAPIBench"),
         // Import + unpack of an image in one command (Benchmarks/images.sh).
-        .executableTarget(name: "runtime-bench", dependencies: ["Runtime"], path: "Benchmarks/RuntimeBench"),
+        // and container start and memory through a running runtime (Benchmarks/containers.sh).
+        .executableTarget(
+            name: "runtime-bench",
+            dependencies: [
+                "Runtime", "CRIAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            path: "Benchmarks/RuntimeBench"),
 
         // Proxy sync at scale against a bare iptables-restore and kube-proxy's layout (Benchmarks/proxy.sh).
         .executableTarget(name: "proxy-bench", dependencies: ["Proxy", "KubeAPI", "CNI"], path: "Benchmarks/ProxyBench"),

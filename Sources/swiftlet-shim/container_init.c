@@ -292,6 +292,8 @@ void container_exec_process(const struct plan *plan, char *const argv[], int err
 
 void container_init(const struct plan *plan, int error_fd) {
     for (int i = 0; i < plan->njoins; i++) {
+        // The PID namespace was joined by the shim before the clone.
+        if (plan->joins[i].type == CLONE_NEWPID) continue;
         int fd = open(plan->joins[i].path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) FAIL("open namespace", plan->joins[i].path);
         if (setns(fd, plan->joins[i].type) != 0) FAIL("setns", plan->joins[i].path);

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "container_init.h"
 #include "cri_log.h"
+#include "pid_holder.h"
 #include "plan.h"
 
 #include <errno.h>
@@ -112,6 +113,17 @@ static void supervise(const char *dir, int report) {
         report_and_exit(report, message, 1);
     }
     long long oom_before = oom_kills(plan.oom_events);
+    // A PID namespace to join (the pod's) applies to this process's children: join it here,
+    // so the container's init is born in it.
+    for (int i = 0; i < plan.njoins; i++) {
+        if (plan.joins[i].type != CLONE_NEWPID) continue;
+        int fd = open(plan.joins[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWPID) != 0) {
+            snprintf(message, sizeof message, "error: join PID namespace %s: %s", plan.joins[i].path, strerror(errno));
+            report_and_exit(report, message, 1);
+        }
+        close(fd);
+    }
 
     // A raw clone with no stack works like fork, with the new namespaces made for the child.
     pid_t init = (pid_t)syscall(SYS_clone, (unsigned long)plan.new_namespaces | SIGCHLD, 0, 0, 0, 0);
@@ -319,6 +331,7 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
 int main(int argc, char *argv[]) {
     if (argc == 3 && strcmp(argv[1], "start") == 0) return start(argv[2]);
     if (argc >= 5 && strcmp(argv[1], "exec") == 0) return exec_in(argv[2], (pid_t)atoi(argv[3]), argv + 4);
-    fprintf(stderr, "usage: swiftlet-shim start DIR | swiftlet-shim exec DIR PID COMMAND...\n");
+    if (argc == 2 && strcmp(argv[1], "hold-pid") == 0) return hold_pid_namespace();
+    fprintf(stderr, "usage: swiftlet-shim start DIR | swiftlet-shim exec DIR PID COMMAND... | swiftlet-shim hold-pid\n");
     return 2;
 }

@@ -26,7 +26,9 @@ struct RuntimeHarness {
     let cgroupParent: String
     let socket: String
 
-    static func run(_ body: (RuntimeHarness) async throws -> Void) async throws {
+    /// `exitCheckInterval`: how often the runtime looks for ended containers besides the
+    /// inotify watch of their shim folders.
+    static func run(exitCheckInterval: Duration = .milliseconds(20), _ body: (RuntimeHarness) async throws -> Void) async throws {
         try require(Requirement.testImages + [.root, .networkNamespaces, .overlayfs, .program(referencePlugins + "/bridge")])
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
@@ -53,7 +55,7 @@ struct RuntimeHarness {
             let ready = AsyncStream.makeStream(of: Void.self)
             let server = Task {
                 try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { await runtime.watchExits(every: .milliseconds(20)) }
+                    group.addTask { await runtime.watchExits(every: exitCheckInterval) }
                     group.addTask {
                         try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
                             ready.continuation.yield()
@@ -94,6 +96,8 @@ struct RuntimeHarness {
         config.hostname = name
         config.logDirectory = root.podLogDirectory + "/default_\(name)"
         config.linux.cgroupParent = cgroupParent
+        // As the kubelet sends it for a pod without shareProcessNamespace.
+        config.linux.securityContext.namespaceOptions.pid = .container
         configure(&config)
         return config
     }
@@ -106,6 +110,7 @@ struct RuntimeHarness {
         config.logPath = name + "/0.log"
         // The test image runs as `app` (1000); most tests want root inside the container.
         config.linux.securityContext.runAsUser.value = 0
+        config.linux.securityContext.namespaceOptions.pid = .container
         configure(&config)
         return config
     }

@@ -7,6 +7,8 @@ public struct SandboxContext: Sendable, Equatable {
     /// nil: the node's IPC namespace.
     public var ipcNamespace: String?
     public var utsNamespace: String?
+    /// The pod's shared PID namespace, for containers in POD PID mode.
+    public var pidNamespace: String?
     public var hostsFile: String?
     public var resolvConfFile: String?
     public var hostnameFile: String?
@@ -16,11 +18,12 @@ public struct SandboxContext: Sendable, Equatable {
     public var sysctls: [String: String]
 
     public init(networkNamespace: String? = nil, ipcNamespace: String? = nil, utsNamespace: String? = nil,
-                hostsFile: String? = nil, resolvConfFile: String? = nil, hostnameFile: String? = nil,
+                pidNamespace: String? = nil, hostsFile: String? = nil, resolvConfFile: String? = nil, hostnameFile: String? = nil,
                 shmPath: String? = nil, sysctls: [String: String] = [:]) {
         self.networkNamespace = networkNamespace
         self.ipcNamespace = ipcNamespace
         self.utsNamespace = utsNamespace
+        self.pidNamespace = pidNamespace
         self.hostsFile = hostsFile
         self.resolvConfFile = resolvConfFile
         self.hostnameFile = hostnameFile
@@ -40,13 +43,15 @@ public struct LaunchInputs: Sendable {
     public var cgroupProcs: [String]
     public var oomEvents: String?
     public var logPath: String?
+    /// The PID namespace of the container named by `target_id` (TARGET PID mode).
+    public var targetPIDNamespace: String?
     /// Whether a host path exists (CRI mount sources must).
     public var hostPathExists: @Sendable (String) -> Bool
 
     public init(config: Runtime_V1_ContainerConfig, sandbox: SandboxContext, image: ImageConfiguration.RunConfiguration?,
                 rootfs: String, users: UserDatabase = UserDatabase(passwd: "", group: ""), cgroupProcs: [String] = [],
                 oomEvents: String? = nil, logPath: String? = nil,
-                hostPathExists: @escaping @Sendable (String) -> Bool) {
+                targetPIDNamespace: String? = nil, hostPathExists: @escaping @Sendable (String) -> Bool) {
         self.config = config
         self.sandbox = sandbox
         self.image = image
@@ -55,6 +60,7 @@ public struct LaunchInputs: Sendable {
         self.cgroupProcs = cgroupProcs
         self.oomEvents = oomEvents
         self.logPath = logPath
+        self.targetPIDNamespace = targetPIDNamespace
         self.hostPathExists = hostPathExists
     }
 }
@@ -92,10 +98,21 @@ public enum LaunchPlanner {
         plan.readonlyRootfs = security.readonlyRootfs
 
         // Namespaces: the mount namespace is the container's own; network, IPC and UTS come from
-        // the sandbox; PID is the container's own unless it asked for the node's.
+        // the sandbox; PID is the pod's shared one (POD, when the pod has one), another
+        // container's (TARGET), the node's (NODE), or the container's own.
         plan.newNamespaces = [.mount]
         let options = security.namespaceOptions
-        if options.pid != .node { plan.newNamespaces.append(.pid) }
+        switch options.pid {
+        case .node: break
+        case .target:
+            guard let target = inputs.targetPIDNamespace else {
+                throw LaunchPlanError(field: "linux.security_context.namespace_options.target_id", "TARGET PID mode needs a running target container")
+            }
+            plan.joinNamespaces.append((.pid, target))
+        case .pod where inputs.sandbox.pidNamespace != nil:
+            plan.joinNamespaces.append((.pid, inputs.sandbox.pidNamespace!))
+        default: plan.newNamespaces.append(.pid)
+        }
         if let path = inputs.sandbox.networkNamespace, options.network != .node {
             plan.joinNamespaces.append((.net, path))
             if let uts = inputs.sandbox.utsNamespace { plan.joinNamespaces.append((.uts, uts)) }

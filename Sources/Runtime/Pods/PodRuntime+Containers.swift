@@ -49,9 +49,17 @@ extension PodRuntime {
                 logPath = config.logPath.hasPrefix("/") || logDirectory.isEmpty ? config.logPath : logDirectory + "/" + config.logPath
                 try FileManager.default.createDirectory(atPath: (logPath! as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             }
+            var targetPIDNamespace: String?
+            let targetID = config.linux.securityContext.namespaceOptions.targetID
+            if config.linux.securityContext.namespaceOptions.pid == .target, !targetID.isEmpty,
+               let target = try? containerRecord(targetID), target.sandboxID == sandbox.id,
+               case .running(let pid) = progress(target).state {
+                targetPIDNamespace = "/proc/\(pid)/ns/pid"
+            }
             let users = UserDatabase(passwd: Self.readInRoot(rootfs!.path, "/etc/passwd"), group: Self.readInRoot(rootfs!.path, "/etc/group"))
             let inputs = LaunchInputs(config: config, sandbox: sandbox.context, image: image.runConfiguration, rootfs: rootfs!.path,
                                       users: users, cgroupProcs: planned.procs, oomEvents: planned.oomEvents, logPath: logPath,
+                                      targetPIDNamespace: targetPIDNamespace,
                                       hostPathExists: { FileManager.default.fileExists(atPath: $0) })
             let plan: LaunchPlan
             let seccompFilter: [UInt8]?
@@ -90,6 +98,9 @@ extension PodRuntime {
         guard let sandbox = sandboxes[record.sandboxID], sandbox.ready else {
             throw RuntimeError.failedPrecondition("pod sandbox \(record.sandboxID) is not ready")
         }
+        // Watched before it starts: an exit during the start shows up at the check below, any
+        // later one as an event.
+        exitWatch?.watch(shim(for: record.id).folder)
         do {
             _ = try await shim(for: record.id).start()
         } catch {
@@ -101,6 +112,7 @@ extension PodRuntime {
         }
         running.insert(record.id)
         publish(.started, record)
+        noticeExits()
     }
 
     /// StopContainer: the image's stop signal (SIGTERM by default), `timeout` to end, then

@@ -70,6 +70,9 @@ extension PodRuntime {
             }
             try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: []))
             try await SandboxNamespaces.create(record.namespaces, hostname: hostname)
+            if options.pid == .pod {
+                record.pidHolder = try await PodPIDNamespace.start(shim: configuration.shimExecutable)
+            }
             if options.ipc != .node, let shm = record.shmPath {
                 try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
                 try systemCall("mount(tmpfs)", shm) {
@@ -159,6 +162,7 @@ extension PodRuntime {
             _ = umount2(shm, Int32(MNT_DETACH))
         }
         SandboxNamespaces.remove(record.namespaces)
+        if let holder = record.pidHolder { PodPIDNamespace.stop(holder) }
     }
 
     nonisolated func writeFile(_ path: String, _ text: String) throws {

@@ -17,6 +17,8 @@ public actor PodRuntime {
     public private(set) var podCIDR = ""
     /// Records that could not be read at start-up, for Status' verbose info.
     public private(set) var brokenRecords: [String] = []
+    /// The shim folders of started containers, where an `exit` file appears when they end.
+    nonisolated let exitWatch: FolderWatch?
 
     /// Loads every record: containers keep running across runtime restarts, and their shims
     /// recorded whatever happened meanwhile. Sandboxes whose namespaces are gone (a reboot,
@@ -24,6 +26,7 @@ public actor PodRuntime {
     public init(configuration: RuntimeConfiguration, images: ImageStore) throws {
         self.configuration = configuration
         self.images = images
+        exitWatch = try? FolderWatch()
         for folder in [configuration.sandboxRecords, configuration.containerRecords, configuration.sandboxState, configuration.shimFolders] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
@@ -31,7 +34,8 @@ public actor PodRuntime {
         let loadedContainers = RecordFiles.readAll(ContainerRecord.self, in: configuration.containerRecords, name: "container.json")
         brokenRecords = loadedSandboxes.broken + loadedContainers.broken
         for var sandbox in loadedSandboxes.records {
-            if sandbox.ready, !sandbox.namespaces.all.allSatisfy(SandboxNamespaces.isAlive) {
+            let pidAlive = sandbox.pidHolder.map(PodPIDNamespace.isAlive) ?? true
+            if sandbox.ready, !pidAlive || !sandbox.namespaces.all.allSatisfy(SandboxNamespaces.isAlive) {
                 sandbox.ready = false
                 try? RecordFiles.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
             }
@@ -42,6 +46,7 @@ public actor PodRuntime {
             containers[container.id] = container
             imagesInUse.set(container.id, image: container.imageID)
             let shim = Shim(executable: configuration.shimExecutable, folder: configuration.shimFolders + "/" + container.id)
+            exitWatch?.watch(shim.folder)
             if case .running = shim.progress().state { live.insert(container.id) }
         }
         running = live
@@ -108,17 +113,33 @@ public actor PodRuntime {
 
     // MARK: - Watching for exits
 
-    /// Notices containers that ended (their shim wrote `exit`) and publishes `stopped` for each.
-    /// Polling a few stat calls every 100 ms costs nothing next to the containers themselves.
-    public func watchExits(every interval: Duration = .milliseconds(100)) async {
-        while !Task.isCancelled {
-            for id in running {
-                guard let record = containers[id] else { running.remove(id); continue }
-                if case .running = progress(record).state { continue }
-                running.remove(id)
-                publish(.stopped, record)
+    /// Publishes `stopped` for each container that ended (its shim renamed `exit` into its
+    /// folder): at once through inotify, and by a check every `interval` as a safety net for a
+    /// watch that could not be added.
+    public func watchExits(every interval: Duration = .seconds(1)) async {
+        await withDiscardingTaskGroup { group in
+            if let changes = exitWatch?.changes {
+                group.addTask {
+                    for await _ in changes { await self.noticeExits() }
+                }
             }
-            try? await Task.sleep(for: interval)
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.noticeExits()
+                    try? await Task.sleep(for: interval)
+                }
+                self.exitWatch?.stop()
+            }
+        }
+    }
+
+    func noticeExits() {
+        for id in running {
+            guard let record = containers[id] else { running.remove(id); continue }
+            // Only an ended container: one being started is not running yet.
+            guard case .exited = progress(record).state else { continue }
+            running.remove(id)
+            publish(.stopped, record)
         }
     }
 }

@@ -29,11 +29,6 @@ public enum SandboxNamespaces {
                 var flags: Int32 = 0
                 if paths.network != nil { flags |= swiftlet_ns_net }
                 if paths.ipc != nil { flags |= swiftlet_ns_ipc }
-                // A new network namespace's loopback starts down; pods expect it up, as the CNI
-                // loopback plugin would leave it.
-                if paths.network != nil {
-                    try systemCall("bring loopback up", "lo") { swiftlet_loopback_up() }
-                }
                 if paths.uts != nil { flags |= swiftlet_ns_uts }
                 // This thread moves into the new namespaces and ends with the closure: no other
                 // work ever runs in them by accident.

@@ -18,6 +18,9 @@ public struct SandboxRecord: Codable, Sendable {
     /// The CNI network the sandbox was attached to, for DEL; nil for the node's network.
     public var networkName: String?
     public var runtimeHandler: String
+    /// The PID 1 of the pod's shared PID namespace (POD PID mode); nil when each container
+    /// has its own.
+    public var pidHolder: Int32?
 
     public var config: Runtime_V1_PodSandboxConfig {
         (try? Runtime_V1_PodSandboxConfig(serializedBytes: configBytes)) ?? Runtime_V1_PodSandboxConfig()
@@ -34,6 +37,7 @@ public struct SandboxRecord: Codable, Sendable {
 
     var context: SandboxContext {
         SandboxContext(networkNamespace: namespaces.network, ipcNamespace: namespaces.ipc, utsNamespace: namespaces.uts,
+                       pidNamespace: pidHolder.map(PodPIDNamespace.path),
                        hostsFile: folder + "/hosts", resolvConfFile: folder + "/resolv.conf", hostnameFile: folder + "/hostname",
                        shmPath: shmPath, sysctls: config.linux.sysctls)
     }

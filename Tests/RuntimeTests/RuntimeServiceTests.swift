@@ -1,0 +1,179 @@
+import CRIAPI
+import Foundation
+import GRPCCore
+import Runtime
+import Testing
+import TestSupport
+
+/// The CRI calls around the lifecycle: events, status, resources in the kernel, logs rotation.
+@Suite("Runtime service calls", .serialized)
+struct RuntimeServiceTests {
+    @Test("GetContainerEvents streams created, started, stopped and deleted, the stop as it happens")
+    func events() async throws {
+        // The harness checks for exits only every 60 s: a prompt stop event comes from the
+        // shim folder's inotify watch.
+        try await RuntimeHarness.run(exitCheckInterval: .seconds(60)) { node in
+            let config = node.sandboxConfig("events")
+            let sandbox = try await node.runSandbox(config)
+            let (stream, continuation) = AsyncStream.makeStream(of: Runtime_V1_ContainerEventResponse.self)
+            let listener = Task {
+                try await node.client.getContainerEvents(.init()) { response in
+                    for try await message in response.messages { continuation.yield(message) }
+                }
+            }
+            let timer = Task {
+                try await Task.sleep(for: .seconds(15))
+                continuation.finish()
+            }
+            defer { listener.cancel(); timer.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            let id = try await node.start(sandbox, node.containerConfig("quick", ["sh", "-c", "sleep 0.3"]), sandboxConfig: config)
+            var kinds: [Runtime_V1_ContainerEventType] = []
+            var removed = false
+            for await message in stream where message.containerID == id {
+                kinds.append(message.containerEventType)
+                if message.containerEventType == .containerStoppedEvent {
+                    #expect(message.containersStatuses.first?.state == .containerExited)
+                    #expect(message.podSandboxStatus.id == sandbox)
+                    _ = try await node.client.removeContainer(.with { $0.containerID = id })
+                    removed = true
+                }
+                if message.containerEventType == .containerDeletedEvent { break }
+            }
+            #expect(removed)
+            #expect(kinds == [.containerCreatedEvent, .containerStartedEvent, .containerStoppedEvent, .containerDeletedEvent])
+        }
+    }
+
+    @Test("Status, RuntimeConfig and UpdateRuntimeConfig")
+    func statusAndConfig() async throws {
+        try await RuntimeHarness.run { node in
+            let status = try await node.client.status(.with { $0.verbose = true })
+            #expect(status.status.conditions.map(\.type) == ["RuntimeReady", "NetworkReady"])
+            #expect(status.status.conditions.allSatisfy { $0.status })
+            #expect(try await node.client.runtimeConfig(.init()).linux.cgroupDriver == .cgroupfs)
+            _ = try await node.client.updateRuntimeConfig(.with { $0.runtimeConfig.networkConfig.podCidr = "10.244.3.0/24" })
+            let info = try await node.client.status(.with { $0.verbose = true }).info["info"] ?? ""
+            let fields = try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any]
+            #expect(fields?["podCIDR"] as? String == "10.244.3.0/24")
+        }
+    }
+
+    @Test("cpu, memory and pids limits reach the kernel, UpdateContainerResources changes them, stats come from the cgroup")
+    func resources() async throws {
+        try await RuntimeHarness.run { node in
+            let config = node.sandboxConfig("limits")
+            let sandbox = try await node.runSandbox(config)
+            let id = try await node.start(sandbox, node.containerConfig("busy", ["sleep", "3600"]) {
+                $0.linux.resources.cpuPeriod = 100_000
+                $0.linux.resources.cpuQuota = 50_000
+                $0.linux.resources.cpuShares = 512
+                $0.linux.resources.memoryLimitInBytes = 64 << 20
+            }, sandboxConfig: config)
+            let layout = CgroupLayout.detect()
+            func file(_ controller: String, _ name: String) -> String? {
+                let folder = layout.name == "v2" ? "/sys/fs/cgroup" + node.cgroupParent + "/swiftlet-" + id
+                                                 : "/sys/fs/cgroup/\(controller)" + node.cgroupParent + "/swiftlet-" + id
+                return (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if layout.name == "v2" {
+                #expect(file("cpu", "cpu.max") == "50000 100000")
+                #expect(file("memory", "memory.max") == "\(64 << 20)")
+            } else {
+                #expect(file("cpu", "cpu.cfs_quota_us") == "50000")
+                #expect(file("cpu", "cpu.cfs_period_us") == "100000")
+                #expect(file("cpu", "cpu.shares") == "512")
+                #expect(file("memory", "memory.limit_in_bytes") == "\(64 << 20)")
+            }
+
+            _ = try await node.client.updateContainerResources(.with {
+                $0.containerID = id
+                $0.linux.cpuPeriod = 100_000
+                $0.linux.cpuQuota = 150_000
+                $0.linux.memoryLimitInBytes = 96 << 20
+            })
+            #expect(file("cpu", layout.name == "v2" ? "cpu.max" : "cpu.cfs_quota_us") == (layout.name == "v2" ? "150000 100000" : "150000"))
+            #expect(file("memory", layout.name == "v2" ? "memory.max" : "memory.limit_in_bytes") == "\(96 << 20)")
+
+            let stats = try await node.client.containerStats(.with { $0.containerID = id }).stats
+            #expect(stats.attributes.id == id && stats.attributes.metadata.name == "busy")
+            #expect(stats.memory.workingSetBytes.value > 0 && stats.memory.usageBytes.value > 0)
+            #expect(stats.cpu.usageCoreNanoSeconds.value > 0)
+            let listed = try await node.client.listContainerStats(.with { $0.filter.podSandboxID = sandbox }).stats
+            #expect(listed.map(\.attributes.id) == [id])
+        }
+    }
+
+    @Test("a pids limit stops a container from forking past it")
+    func pidsLimit() async throws {
+        try await RuntimeHarness.run { node in
+            let config = node.sandboxConfig("pids")
+            let sandbox = try await node.runSandbox(config)
+            // sh and 19 sleeps would be 20 processes; the cgroup allows 8.
+            let id = try await node.start(sandbox, node.containerConfig("forks", ["sh", "-c", """
+                i=0; while [ $i -lt 19 ]; do sleep 600 & i=$((i+1)); done; echo forked; exec sleep 3600
+                """]) {
+                // CRI carries a pids limit only in `unified` (cgroup v2 names), which v1 maps to its pids controller.
+                $0.linux.resources.unified = ["pids.max": "8"]
+            }, sandboxConfig: config)
+            let status = try await node.status(id)
+            try await waitUntil { node.logText(status).contains("fork") }
+            let layout = CgroupLayout.detect()
+            let folder = (layout.name == "v2" ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids") + node.cgroupParent + "/swiftlet-" + id
+            let limit = try String(contentsOfFile: folder + "/pids.max", encoding: .utf8)
+            let processes = try String(contentsOfFile: folder + "/cgroup.procs", encoding: .utf8).split(separator: "\n")
+            #expect(limit == "8\n")
+            #expect(processes.count <= 8, "\(processes)")
+            #expect(!node.logText(status).contains("forked"), "the shell cannot fork 19 times: \(node.logText(status))")
+        }
+    }
+
+    @Test("pod sysctls are set in the pod's namespaces")
+    func sysctls() async throws {
+        try await RuntimeHarness.run { node in
+            let config = node.sandboxConfig("sysctls") {
+                $0.linux.sysctls = ["net.ipv4.ip_unprivileged_port_start": "80", "kernel.shm_rmid_forced": "1"]
+            }
+            let sandbox = try await node.runSandbox(config)
+            let result = try await node.runToExit(sandbox, sandboxConfig: config, name: "read",
+                                                  "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced")
+            #expect(result.stdout == ["80", "1"], "\(node.logText(result.status))")
+        }
+    }
+
+    @Test("ReopenContainerLog: after the log is renamed, new lines go to a new file at the same path")
+    func logRotation() async throws {
+        try await RuntimeHarness.run { node in
+            let config = node.sandboxConfig("rotate")
+            let sandbox = try await node.runSandbox(config)
+            let id = try await node.start(sandbox, node.containerConfig("ticker", ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.05; done"]),
+                                          sandboxConfig: config)
+            let status = try await node.status(id)
+            let path = status.logPath
+            func log(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+            try await waitUntil { log(path).contains("tick 3") }
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+            _ = try await node.client.reopenContainerLog(.with { $0.containerID = id })
+            try await waitUntil { log(path).split(separator: "\n").count >= 3 }
+            let rotated = log(path + ".1")
+            let fresh = log(path)
+            #expect(rotated.contains("tick 0") && !fresh.contains(" tick 0\n"))
+            #expect(fresh.hasSuffix("\n") && fresh.split(separator: "\n").allSatisfy { $0.contains(" stdout F tick ") }, "\(fresh)")
+
+            _ = try await node.client.stopContainer(.with { $0.containerID = id; $0.timeout = 0 })
+            await #expect(throws: RPCError.self) { _ = try await node.client.reopenContainerLog(.with { $0.containerID = id }) }
+        }
+    }
+}
+
+/// Polls `condition` every 50 ms for up to 10 s.
+func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TimeoutError() }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+struct TimeoutError: Error {}
+
