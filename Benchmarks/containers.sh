@@ -13,7 +13,8 @@ scratch=$(mktemp -d /tmp/swiftlet-bench-containers-XXXXXX)
 netns="swiftlet-bench-$$"
 daemon=""
 cleanup() {
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  set +e
+  if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; fi
   # Shims that outlive the daemon (a failed run): by the PIDs they recorded.
   for pidfile in "$scratch"/state/shims/*/shim.pid; do
     [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
@@ -52,7 +53,8 @@ json.dump(config, open(path, "w"))
 PY
 
 runs=${RUNS:-300}
-"$SWIFTLET_BIN/runtime-bench" container-start "$scratch/cri.sock" "$image" "$runs" "$scratch/swiftlet.json"
+# TMPDIR: the pods' log folders go under the scratch folder too.
+TMPDIR="$scratch" "$SWIFTLET_BIN/runtime-bench" container-start "$scratch/cri.sock" "$image" "$runs" "$scratch/swiftlet.json"
 in_netns unshare -m sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; hyperfine --shell=none --style=none --warmup 10 --min-runs $runs \
   --export-json $scratch/crun.json --command-name 'crun run' 'crun run -b $scratch/bundle swiftlet-bench-crun' >/dev/null"
 in_netns hyperfine --shell=none --style=none --warmup 10 --min-runs "$runs" \
@@ -65,4 +67,4 @@ PY
 python3 Benchmarks/report.py "$BENCHMARK_RESULTS/container-start.json"
 
 echo
-"$SWIFTLET_BIN/runtime-bench" container-memory "$scratch/cri.sock" "$image" 50 "$daemon" "$scratch/state/shims"
+TMPDIR="$scratch" "$SWIFTLET_BIN/runtime-bench" container-memory "$scratch/cri.sock" "$image" 50 "$daemon" "$scratch/state/shims"

@@ -3,6 +3,7 @@ import CRIAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Yams
 
 /// `swiftlet ctl`: a crictl-style tool over the CRI socket, with crictl's verb names, flags
 /// and output shapes.
@@ -14,7 +15,7 @@ struct CtlCommand: AsyncParsableCommand {
             CtlVersion.self, CtlInfo.self,
             CtlRunPod.self, CtlPods.self, CtlInspectPod.self, CtlStopPod.self, CtlRemovePod.self,
             CtlCreate.self, CtlStart.self, CtlRun.self, CtlPs.self, CtlInspect.self, CtlStop.self, CtlRemove.self,
-            CtlLogs.self, CtlExec.self, CtlStats.self, CtlEvents.self,
+            CtlLogs.self, CtlExec.self, CtlStats.self, CtlUpdate.self, CtlEvents.self,
             CtlImages.self, CtlInspectImage.self, CtlRemoveImage.self, CtlImageFsInfo.self, CtlLoad.self,
         ]
     )
@@ -22,14 +23,32 @@ struct CtlCommand: AsyncParsableCommand {
     @OptionGroup var endpoint: EndpointOptions
 }
 
-/// Where the runtime listens: `--runtime-endpoint`, else `CONTAINER_RUNTIME_ENDPOINT` (as crictl), else ours.
+/// Where the runtime listens, in crictl's order: `--runtime-endpoint`, `CONTAINER_RUNTIME_ENDPOINT`,
+/// `runtime-endpoint` in crictl's config file (`--config`, `CRI_CONFIG_FILE`, /etc/crictl.yaml),
+/// else ours.
 struct EndpointOptions: ParsableArguments {
     @Option(name: [.customShort("r"), .customLong("runtime-endpoint")], help: "The runtime's socket, as unix:///path.")
     var endpoint: String?
+    @Option(name: .customLong("config"), help: "crictl's config file (default /etc/crictl.yaml).")
+    var configFile: String?
+
+    /// `runtime-endpoint` from crictl's YAML config, when the file exists and names one.
+    var configuredEndpoint: String? {
+        get throws {
+            let path = configFile ?? ProcessInfo.processInfo.environment["CRI_CONFIG_FILE"] ?? "/etc/crictl.yaml"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                if configFile != nil { throw ValidationError("cannot read the config file \(path)") }
+                return nil
+            }
+            guard let fields = try Yams.load(yaml: text) as? [String: Any] else { return nil }
+            return fields["runtime-endpoint"] as? String
+        }
+    }
 
     var socketPath: String {
         get throws {
-            let value = endpoint ?? ProcessInfo.processInfo.environment["CONTAINER_RUNTIME_ENDPOINT"] ?? "unix:///run/swiftlet/runtime.sock"
+            let environment = ProcessInfo.processInfo.environment
+            let value = try endpoint ?? environment["CONTAINER_RUNTIME_ENDPOINT"] ?? configuredEndpoint ?? "unix:///run/swiftlet/runtime.sock"
             let path = value.hasPrefix("unix://") ? String(value.dropFirst("unix://".count)) : value
             guard path.hasPrefix("/") else { throw ValidationError("the endpoint \(value) is not unix:///<absolute path>") }
             guard FileManager.default.fileExists(atPath: path) else {

@@ -191,6 +191,38 @@ struct CtlStats: AsyncParsableCommand {
     }
 }
 
+struct CtlUpdate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change running containers' CPU and memory limits.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Option(name: .customLong("cpu-period"), help: "CFS period in microseconds.") var cpuPeriod: Int64?
+    @Option(name: .customLong("cpu-quota"), help: "CFS quota in microseconds per period.") var cpuQuota: Int64?
+    @Option(name: .customLong("cpu-share"), help: "CPU shares (relative weight).") var cpuShares: Int64?
+    @Option(name: .customLong("cpuset-cpus"), help: "CPUs allowed (0-3, 0,1).") var cpusetCpus: String?
+    @Option(name: .customLong("cpuset-mems"), help: "Memory nodes allowed.") var cpusetMems: String?
+    @Option(name: .customLong("memory"), help: "Memory limit in bytes.") var memory: Int64?
+    @Argument(help: "Containers to update.") var ids: [String]
+
+    func validate() throws {
+        guard !ids.isEmpty else { throw ValidationError("name at least one container") }
+    }
+
+    func run() async throws {
+        var resources = Runtime_V1_LinuxContainerResources()
+        if let cpuPeriod { resources.cpuPeriod = cpuPeriod }
+        if let cpuQuota { resources.cpuQuota = cpuQuota }
+        if let cpuShares { resources.cpuShares = cpuShares }
+        if let cpusetCpus { resources.cpusetCpus = cpusetCpus }
+        if let cpusetMems { resources.cpusetMems = cpusetMems }
+        if let memory { resources.memoryLimitInBytes = memory }
+        try await endpoint.withClient { _, service in
+            for id in ids {
+                _ = try await service.updateContainerResources(.with { $0.containerID = id; $0.linux = resources })
+                print(id)
+            }
+        }
+    }
+}
+
 struct CtlInfo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Show the runtime's conditions and configuration.")
     @OptionGroup var endpoint: EndpointOptions

@@ -80,6 +80,15 @@ struct PodLifecycleCtlTests {
                 _ = try await ctl(["start", quickID])
                 #expect(try await ctl(["ps", "-q"]).contains(serverID))
                 #expect(try await ctl(["exec", "--sync", serverID, "hostname"]) == "web\n")
+                // crictl's config file names the endpoint too; update changes a running container's limits.
+                let crictlConfig = root.path + "/crictl.yaml"
+                try "runtime-endpoint: unix://\(root.runDirectory)/runtime.sock\ntimeout: 2\n".write(toFile: crictlConfig, atomically: true, encoding: .utf8)
+                let updated = try await runChecked(swiftlet, ["ctl", "--config", crictlConfig, "update", "--memory", "\(48 << 20)", serverID]).standardOutput
+                #expect(updated == serverID + "\n")
+                let memoryFolder = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory") ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup"
+                let limit = try? String(contentsOfFile: memoryFolder + cgroupParent + "/swiftlet-" + serverID + "/memory.limit_in_bytes", encoding: .utf8)
+                let limitV2 = try? String(contentsOfFile: memoryFolder + cgroupParent + "/swiftlet-" + serverID + "/memory.max", encoding: .utf8)
+                #expect((limit ?? limitV2) == "\(48 << 20)\n")
                 let info = try JSONSerialization.jsonObject(with: Data(try await ctl(["inspect", serverID]).utf8)) as? [String: Any]
                 let pid = try #require((info?["info"] as? [String: Any])?["pid"] as? Int)
 
