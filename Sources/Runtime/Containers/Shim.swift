@@ -75,7 +75,7 @@ public struct Shim: Sendable {
 
     /// Whether `pid` is (still) a shim, not a process that inherited a dead shim's number.
     static func isShim(_ pid: Int32) -> Bool {
-        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("swiftlet-shim") == true
+        processNamed(pid, "swiftlet-shim")
     }
 
     var initPID: Int32? {

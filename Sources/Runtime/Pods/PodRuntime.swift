@@ -46,8 +46,12 @@ public actor PodRuntime {
             containers[container.id] = container
             imagesInUse.set(container.id, image: container.imageID)
             let shim = Shim(executable: configuration.shimExecutable, folder: configuration.shimFolders + "/" + container.id)
-            exitWatch?.watch(shim.folder)
-            if case .running = shim.progress().state { live.insert(container.id) }
+            // Only running ones need a watch; one that ends before its watch is added is caught
+            // by the periodic check.
+            if case .running = shim.progress().state {
+                live.insert(container.id)
+                exitWatch?.watch(shim.folder)
+            }
         }
         running = live
     }

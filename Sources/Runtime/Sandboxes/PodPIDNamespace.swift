@@ -23,7 +23,7 @@ public enum PodPIDNamespace {
 
     /// Whether `pid` is still the holder, not a process that inherited its number.
     public static func isAlive(_ pid: Int32) -> Bool {
-        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("swiftlet-pod") == true
+        processNamed(pid, "swiftlet-pod")
     }
 
     /// Ends the holder and with it every process left in the namespace.

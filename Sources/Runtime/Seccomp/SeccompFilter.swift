@@ -1,5 +1,6 @@
 import CRIAPI
 import Glibc
+import Synchronization
 
 /// CRI's security context → the compiled filter for this machine, or nil for none.
 public enum SeccompFilter {
@@ -33,15 +34,26 @@ public enum SeccompFilter {
 
     /// The BPF program for a container holding `capabilities`; nil when unconfined.
     public static func compile(_ choice: SeccompChoice, capabilities: CapabilitySet) throws(LaunchPlanError) -> [UInt8]? {
-        let profile: SeccompProfile
-        switch choice {
-        case .unconfined: return nil
-        case .runtimeDefault: profile = RuntimeDefaultProfile.profile
-        case .localhost(let path): profile = try SeccompProfile.load(path: path)
-        }
         let machine = Machine.current
-        return try SeccompCompiler.compile(profile.narrowed(capabilities: capabilities, native: machine.architecture, kernel: machine.kernel))
+        switch choice {
+        case .unconfined:
+            return nil
+        case .runtimeDefault:
+            // Nearly every container asks for this with the same capabilities: compiled once
+            // per capability set, not on every CreateContainer.
+            if let cached = runtimeDefaultCache.withLock({ $0[capabilities.mask] }) { return cached }
+            let program = try SeccompCompiler.compile(RuntimeDefaultProfile.profile.narrowed(
+                capabilities: capabilities, native: machine.architecture, kernel: machine.kernel))
+            runtimeDefaultCache.withLock { $0[capabilities.mask] = program }
+            return program
+        case .localhost(let path):
+            // Read every time: the file may change between containers.
+            let profile = try SeccompProfile.load(path: path)
+            return try SeccompCompiler.compile(profile.narrowed(capabilities: capabilities, native: machine.architecture, kernel: machine.kernel))
+        }
     }
+
+    private static let runtimeDefaultCache = Mutex<[UInt64: [UInt8]]>([:])
 }
 
 /// The architecture and kernel release the filter is built for.
