@@ -113,6 +113,17 @@ let package = Package(
             ],
             exclude: ["Proto"]),
 
+        // The node agent: pod sources, pod workers, the pure planner, statuses, the Node and its Lease.
+        .target(
+            name: "Kubelet",
+            dependencies: [
+                "KubeAPI", "CRIAPI", "SwiftletVersion",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
         // The container runtime: the image store (import, verify, unpack) now; the CRI server next.
         .target(
             name: "Runtime",
@@ -137,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "SwiftletVersion", "Runtime", "CRIAPI", "Proxy", "KubeAPI",
+                "SwiftletVersion", "Runtime", "CRIAPI", "Proxy", "KubeAPI", "Kubelet", "CNI", "CNIInvocation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -12,6 +12,32 @@ struct RuntimeCommand: AsyncParsableCommand {
         abstract: "Run the CRI runtime: images, pod sandboxes and containers."
     )
 
+    @OptionGroup var options: RuntimeOptions
+
+    func run() async throws {
+        let daemon = try options.daemon()
+        let server = Task {
+            try await daemon.serve {
+                print("swiftlet runtime: serving CRI v1 on unix://\(daemon.socket) (root \(options.root), state \(options.state))")
+            }
+        }
+        // Signals end the server's task; the socket goes with it, the containers stay.
+        let signals = TerminationSignals(cancelling: server)
+        defer { signals.cancel() }
+        let result = await server.result
+        if case .failure(let error) = result, !(error is CancellationError) {
+            throw error
+        }
+    }
+
+    static var executableFolder: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent
+    }
+}
+
+/// The runtime daemon's flags, shared by `swiftlet runtime` and `swiftlet node`.
+struct RuntimeOptions: ParsableArguments {
     @Option(help: "Images, sandbox and container records (kept across reboots).")
     var root = "/var/lib/swiftlet/runtime"
 
@@ -36,50 +62,49 @@ struct RuntimeCommand: AsyncParsableCommand {
     @Option(help: "The shim executable (default: swiftlet-shim beside this program).")
     var shim: String?
 
-    func run() async throws {
+    var socketPath: String { String(listen.dropFirst("unix://".count)) }
+
+    /// Opens the runtime's state; `extraPluginFolders` come before `--cni-bin-dir` (the node puts
+    /// its own plugins, beside this program, there).
+    func daemon(extraPluginFolders: [String] = []) throws -> RuntimeDaemon {
         guard listen.hasPrefix("unix:///") else { throw ValidationError("--listen must be unix:///<absolute path>, not \(listen)") }
-        let socket = String(listen.dropFirst("unix://".count))
-        let shimPath = shim ?? (Self.executableFolder + "/swiftlet-shim")
+        let shimPath = shim ?? (RuntimeCommand.executableFolder + "/swiftlet-shim")
         guard access(shimPath, X_OK) == 0 else {
             throw ValidationError("no shim executable at \(shimPath) (build it with `swift build --product swiftlet-shim`, or pass --shim)")
         }
-        let store: ImageStore
-        let runtime: PodRuntime
         do {
-            store = try ImageStore(root: root)
+            let store = try ImageStore(root: root)
             let configuration = RuntimeConfiguration(
                 root: root, state: state, netnsDirectory: netnsDir,
-                network: SandboxNetwork(configDirectory: cniConfDir, binDirectories: cniBinDir.split(separator: ":").map(String.init),
+                network: SandboxNetwork(configDirectory: cniConfDir,
+                                        binDirectories: extraPluginFolders + cniBinDir.split(separator: ":").map(String.init),
                                         cacheDirectory: cniCacheDir),
                 shimExecutable: shimPath)
-            runtime = try PodRuntime(configuration: configuration, images: store)
+            return RuntimeDaemon(store: store, runtime: try PodRuntime(configuration: configuration, images: store), socket: socketPath)
         } catch {
             throw ValidationError("cannot open the runtime's state under \(root) and \(state): \(error)")
         }
-        let server = Task {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await runtime.watchExits() }
-                group.addTask {
-                    try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
-                        print("swiftlet runtime: serving CRI v1 on unix://\(socket) (root \(root), state \(state))")
-                    }
-                    // The server ended (cancelled): end the exit watcher with it.
-                    throw CancellationError()
+    }
+}
+
+/// An opened runtime and the socket it serves on.
+struct RuntimeDaemon: Sendable {
+    let store: ImageStore
+    let runtime: PodRuntime
+    let socket: String
+
+    /// Serves CRI until cancelled, watching container exits meanwhile; removes the socket after.
+    func serve(onListening: @escaping @Sendable () -> Void) async throws {
+        defer { unlink(socket) }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await runtime.watchExits() }
+            group.addTask {
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
+                    onListening()
                 }
+                // The server ended (cancelled): end the exit watcher with it.
+                throw CancellationError()
             }
         }
-        // Signals end the server's task; the socket goes with it, the containers stay.
-        let signals = TerminationSignals(cancelling: server)
-        defer { signals.cancel() }
-        let result = await server.result
-        unlink(socket)
-        if case .failure(let error) = result, !(error is CancellationError) {
-            throw error
-        }
-    }
-
-    static var executableFolder: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
     }
 }

@@ -9,6 +9,6 @@ struct Swiftlet: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "A Kubernetes worker node: kubelet, CRI runtime, CNI bridge and service proxy in one binary.",
         version: SwiftletVersion.semver,
-        subcommands: [VersionCommand.self, RuntimeCommand.self, CtlCommand.self, ProxyCommand.self]
+        subcommands: [VersionCommand.self, NodeCommand.self, KubeletCommand.self, RuntimeCommand.self, CtlCommand.self, ProxyCommand.self]
     )
 }

@@ -1,0 +1,60 @@
+import CRIAPI
+import Foundation
+
+/// Reads what the runtime holds for pods, through CRI lists and statuses, into `ObservedPod`
+/// values. Only objects carrying the kubelet's pod UID label count; others are not ours.
+public struct RuntimeObservation: Sendable {
+    let connection: RuntimeConnection
+
+    public init(connection: RuntimeConnection) { self.connection = connection }
+
+    /// One pod's sandboxes and containers, with their statuses.
+    public func observe(uid: String) async throws -> ObservedPod {
+        let selector = [KubeletLabels.podUID: uid]
+        let sandboxes = try await connection.runtime.listPodSandbox(.with { $0.filter.labelSelector = selector }).items
+        let containers = try await connection.runtime.listContainers(.with { $0.filter.labelSelector = selector }).containers
+        var observed = ObservedPod()
+        for sandbox in sandboxes {
+            var ips: [String] = []
+            if sandbox.state == .sandboxReady,
+               let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandbox.id }).status {
+                ips = ([status.network.ip] + status.network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+            }
+            observed.sandboxes.append(ObservedSandbox(
+                id: sandbox.id, attempt: sandbox.metadata.attempt, ready: sandbox.state == .sandboxReady,
+                createdAt: Self.date(sandbox.createdAt) ?? Date(timeIntervalSince1970: 0), ips: ips))
+        }
+        for container in containers {
+            // Gone between the list and the status: it is not there any more.
+            guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = container.id }).status else { continue }
+            observed.containers.append(Self.container(status, sandboxID: container.podSandboxID))
+        }
+        return observed
+    }
+
+    /// Every pod UID the runtime has sandboxes or containers for (adoption and orphan cleanup).
+    public func podUIDs() async throws -> Set<String> {
+        let sandboxes = try await connection.runtime.listPodSandbox(.init()).items
+        let containers = try await connection.runtime.listContainers(.init()).containers
+        return Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] })
+    }
+
+    static func container(_ status: Runtime_V1_ContainerStatus, sandboxID: String) -> ObservedContainer {
+        let state: ObservedContainer.State = switch status.state {
+        case .containerCreated: .created
+        case .containerRunning: .running
+        case .containerExited: .exited
+        default: .unknown
+        }
+        return ObservedContainer(
+            id: status.id, name: status.metadata.name, attempt: status.metadata.attempt, sandboxID: sandboxID, state: state,
+            createdAt: date(status.createdAt) ?? Date(timeIntervalSince1970: 0), startedAt: date(status.startedAt), finishedAt: date(status.finishedAt),
+            exitCode: status.exitCode, reason: status.reason, message: status.message,
+            image: status.image.image, imageRef: status.imageRef, specHash: status.annotations[KubeletLabels.containerHash])
+    }
+
+    /// CRI times are nanoseconds since the epoch; 0 means "not yet".
+    static func date(_ nanoseconds: Int64) -> Date? {
+        nanoseconds > 0 ? Date(timeIntervalSince1970: Double(nanoseconds) / 1e9) : nil
+    }
+}

@@ -1,0 +1,292 @@
+import CRIAPI
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// `swiftlet kubelet`'s loop: pod sources (the API's pods bound to this node, static pods from
+/// the manifest folder) feed the pod workers; the runtime's event stream and a periodic relist
+/// (PLEG) wake them when containers change; the node agent keeps the Node and its Lease fresh.
+/// Without a client it runs standalone: static pods only.
+public final class Kubelet: Sendable {
+    public let configuration: KubeletConfiguration
+    let client: KubeClient?
+    let log: @Sendable (String) -> Void
+    public let statuses: StatusManager
+    let events: EventRecorder
+    /// Pods the kubelet finished terminating; a late `deleted` from the informer must not revive them.
+    let terminatedUIDs = Mutex<Set<String>>([])
+    /// The pod UIDs each source currently names; a runtime pod outside them all is an orphan.
+    let sourcePods = Mutex<[String: Set<String>]>([:])
+
+    public init(configuration: KubeletConfiguration, client: KubeClient?, log: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.configuration = configuration
+        self.client = client
+        self.log = log
+        statuses = StatusManager(client: client, snapshotPath: configuration.rootDirectory + "/pod-statuses.json", log: log)
+        events = EventRecorder(client: client, nodeName: configuration.nodeName, log: log)
+    }
+
+    /// The socket path of `configuration.runtimeEndpoint` (`unix:///path` or a bare path).
+    public static func socketPath(_ endpoint: String) -> String {
+        endpoint.hasPrefix("unix://") ? String(endpoint.dropFirst("unix://".count)) : endpoint
+    }
+
+    /// Runs until cancelled. `onReady` is called once the runtime answered and the pod sources
+    /// delivered their first state.
+    public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
+        try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: configuration.podLogsDirectory, withIntermediateDirectories: true)
+        let connection = try RuntimeConnection(socketPath: Self.socketPath(configuration.runtimeEndpoint))
+        defer { Task { await connection.close() } }
+        let version = await waitForRuntime(connection)
+        let facts = HostFacts.read(diskPath: configuration.rootDirectory)
+        let hostIPs = configuration.nodeIPs.isEmpty ? Array(facts.addresses.prefix(1)) : configuration.nodeIPs
+        let resolvConf = (try? String(contentsOfFile: configuration.resolvConf, encoding: .utf8)) ?? ""
+        let configs = RuntimeConfigs(
+            podLogsDirectory: configuration.podLogsDirectory, cgroupRoot: configuration.cgroupRoot,
+            dns: PodDNS(clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain, host: .init(resolvConf: resolvConf)))
+        let syncer = PodSyncer(
+            connection: connection, configs: configs, statuses: statuses, events: events,
+            builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs),
+            backoff: RestartBackoff(base: configuration.backoffBase, maximum: configuration.backoffMaximum))
+        let workers = PodWorkers(syncer: syncer, resyncInterval: configuration.syncFrequency, log: log) { [self] work in
+            await finishedTerminating(work)
+        }
+        defer { workers.stopAll() }
+        let sourcesReady = SourcesReady(expected: (client != nil ? 1 : 0) + (configuration.podManifestPath != nil ? 1 : 0))
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.events.run() }
+            group.addTask { await self.statuses.run() }
+            if let client, configuration.registerNode {
+                let agent = NodeAgent(
+                    client: client, configuration: configuration,
+                    builder: NodeStatusBuilder(configuration: configuration, runtimeVersion: "\(version.runtimeName)://\(version.runtimeVersion)"),
+                    runtimeHealth: { await Self.runtimeHealth(connection) }, log: log)
+                group.addTask {
+                    await agent.register()
+                    await withDiscardingTaskGroup { loops in
+                        loops.addTask { await agent.runStatusLoop() }
+                        loops.addTask { await agent.runLeaseLoop() }
+                    }
+                }
+            }
+            if let client {
+                group.addTask { await self.followAPIPods(client, workers: workers, ready: sourcesReady) }
+            }
+            if let manifests = configuration.podManifestPath {
+                group.addTask { await self.followStaticPods(manifests, workers: workers, ready: sourcesReady) }
+            }
+            group.addTask { await self.followRuntimeEvents(connection, workers: workers) }
+            group.addTask {
+                await sourcesReady.wait()
+                self.log("kubelet: node \(self.configuration.nodeName) running, runtime \(version.runtimeName) \(version.runtimeVersion)")
+                onReady()
+                await self.relist(connection, workers: workers)
+            }
+        }
+        events.stop()
+    }
+
+    // MARK: - Runtime
+
+    func waitForRuntime(_ connection: RuntimeConnection) async -> Runtime_V1_VersionResponse {
+        var told = false
+        while true {
+            if let version = try? await connection.runtime.version(.init()) { return version }
+            if !told {
+                log("kubelet: waiting for the container runtime at \(configuration.runtimeEndpoint)")
+                told = true
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+            if Task.isCancelled { return Runtime_V1_VersionResponse() }
+        }
+    }
+
+    /// Ready when the runtime answers Status with RuntimeReady and NetworkReady true.
+    static func runtimeHealth(_ connection: RuntimeConnection) async -> NodeStatusBuilder.RuntimeHealth {
+        do {
+            let status = try await connection.runtime.status(.init()).status
+            let failing = status.conditions.filter { !$0.status }
+            if failing.isEmpty && !status.conditions.isEmpty { return .init(ready: true, message: "") }
+            let text = failing.map { "\($0.type)=false reason:\($0.reason) message:\($0.message)" }.joined(separator: ", ")
+            return .init(ready: false, message: "container runtime not ready: \(text)")
+        } catch {
+            return .init(ready: false, message: "container runtime is down: \(RuntimeConnection.describe(error))")
+        }
+    }
+
+    /// PLEG, fast path: the runtime's event stream wakes the pod a container belongs to.
+    func followRuntimeEvents(_ connection: RuntimeConnection, workers: PodWorkers) async {
+        while !Task.isCancelled {
+            do {
+                try await connection.runtime.getContainerEvents(.init()) { response in
+                    for try await event in response.messages {
+                        let uid = event.podSandboxStatus.labels[KubeletLabels.podUID]
+                            ?? event.containersStatuses.first?.labels[KubeletLabels.podUID]
+                        if let uid { workers.wake(uid: uid) }
+                    }
+                }
+            } catch {
+                // The runtime went away; the relist covers the gap, the stream resumes when it is back.
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// PLEG, safety net: list all containers now and then; wake pods whose containers changed,
+    /// and end pods the runtime holds that no source knows (deleted while the kubelet was away).
+    func relist(_ connection: RuntimeConnection, workers: PodWorkers) async {
+        var previous: [String: (uid: String, state: Runtime_V1_ContainerState)] = [:]
+        while !Task.isCancelled {
+            if let containers = try? await connection.runtime.listContainers(.init()).containers,
+               let sandboxes = try? await connection.runtime.listPodSandbox(.init()).items {
+                var current: [String: (uid: String, state: Runtime_V1_ContainerState)] = [:]
+                for container in containers {
+                    guard let uid = container.labels[KubeletLabels.podUID] else { continue }
+                    current[container.id] = (uid, container.state)
+                    if previous[container.id]?.state != container.state { workers.wake(uid: uid) }
+                }
+                for (id, old) in previous where current[id] == nil { workers.wake(uid: old.uid) }
+                previous = current
+                let known = workers.uids.union(sourcePods.withLock { $0.values.reduce(into: Set<String>()) { $0.formUnion($1) } })
+                var orphans: [String: Runtime_V1_PodSandbox] = [:]
+                for sandbox in sandboxes {
+                    if let uid = sandbox.labels[KubeletLabels.podUID], !known.contains(uid) { orphans[uid] = sandbox }
+                }
+                for (uid, sandbox) in orphans {
+                    log("kubelet: pod \(sandbox.metadata.namespace)/\(sandbox.metadata.name) (\(uid)) is in the runtime but no longer bound here; stopping it")
+                    let grace = containers.first { $0.labels[KubeletLabels.podUID] == uid }?.annotations[KubeletLabels.terminationGracePeriod]
+                    workers.update(.init(pod: Self.orphan(sandbox, gracePeriod: grace.flatMap { Int64($0) } ?? 30), terminating: true, target: nil))
+                }
+            }
+            try? await Task.sleep(for: configuration.relistPeriod)
+        }
+    }
+
+    /// A stand-in for a pod known only from its sandbox: enough to stop and remove it.
+    static func orphan(_ sandbox: Runtime_V1_PodSandbox, gracePeriod: Int64) -> Pod {
+        var pod = Pod(metadata: ObjectMeta(name: sandbox.metadata.name, namespace: sandbox.metadata.namespace, uid: sandbox.metadata.uid))
+        pod.metadata.deletionGracePeriodSeconds = gracePeriod
+        pod.spec = PodSpec()
+        return pod
+    }
+
+    // MARK: - Pod sources
+
+    func followAPIPods(_ client: KubeClient, workers: PodWorkers, ready: SourcesReady) async {
+        let informer = Informer<Pod>(client: client, options: .init(fieldSelector: "spec.nodeName=\(configuration.nodeName)"))
+        await withDiscardingTaskGroup { group in
+            group.addTask { await informer.run() }
+            group.addTask {
+                for await event in informer.events() {
+                    let pod = event.object
+                    let uid = pod.metadata.uid ?? ""
+                    // Mirror pods reflect static pods; the static pod itself is what runs.
+                    if pod.metadata.annotations?[KubeletLabels.configMirror] != nil { continue }
+                    if self.terminatedUIDs.withLock({ $0.contains(uid) }) { continue }
+                    switch event {
+                    case .added, .updated:
+                        workers.update(.init(pod: pod, terminating: pod.metadata.deletionTimestamp != nil, target: pod.key))
+                    case .deleted:
+                        // Gone from the API (forced, or deleted while we were away): stop it, report nothing.
+                        workers.update(.init(pod: pod, terminating: true, target: nil))
+                    }
+                }
+            }
+            group.addTask {
+                await informer.waitUntilSynced()
+                // Read from the store, not from the event stream, which may still be on its way.
+                self.sourcePods.withLock { $0["api"] = Set(informer.store.list().compactMap(\.metadata.uid)) }
+                await ready.arrived()
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    self.sourcePods.withLock { $0["api"] = Set(informer.store.list().compactMap(\.metadata.uid)) }
+                }
+            }
+        }
+    }
+
+    func followStaticPods(_ directory: String, workers: PodWorkers, ready: SourcesReady) async {
+        var current: [String: Pod] = [:]
+        var lastErrors: [String] = []
+        var first = true
+        while !Task.isCancelled {
+            let loaded = StaticPodManifests.load(directory: directory, nodeName: configuration.nodeName)
+            if loaded.errors != lastErrors {
+                for error in loaded.errors { log("kubelet: static pod manifest \(error)") }
+                lastErrors = loaded.errors
+            }
+            let wanted = Dictionary(loaded.pods.map { ($0.metadata.uid ?? "", $0) }) { first, _ in first }
+            for (uid, pod) in wanted where current[uid] == nil {
+                log("kubelet: static pod \(pod.key) (\(uid)) from \(directory)")
+                workers.update(.init(pod: pod, terminating: false, target: nil))
+            }
+            for (uid, pod) in current where wanted[uid] == nil {
+                log("kubelet: static pod \(pod.key) (\(uid)) removed from \(directory)")
+                var removed = pod
+                removed.metadata.deletionGracePeriodSeconds = pod.spec?.terminationGracePeriodSeconds ?? 30
+                workers.update(.init(pod: removed, terminating: true, target: nil))
+            }
+            current = wanted
+            sourcePods.withLock { $0["file"] = Set(wanted.keys) }
+            if first {
+                first = false
+                await ready.arrived()
+            }
+            try? await Task.sleep(for: configuration.fileCheckFrequency)
+        }
+    }
+
+    /// A terminating pod has nothing left in the runtime: report its last status, then let the
+    /// API server delete it (grace 0, guarded by its UID), as upstream does.
+    func finishedTerminating(_ work: PodWorkers.Work) async {
+        let uid = work.pod.metadata.uid ?? ""
+        terminatedUIDs.withLock { uids in
+            if uids.count > 10_000 { uids.removeAll() }
+            uids.insert(uid)
+        }
+        if let client, let target = work.target {
+            await statuses.flush(uid: uid)
+            do {
+                try await client.delete(Pod.self, name: target.name, namespace: target.namespace,
+                                        options: DeleteOptions(gracePeriodSeconds: 0, uid: uid))
+            } catch {
+                // NotFound: already gone; Conflict: a namesake took its place. Neither is ours to delete.
+                if error.reason != .notFound && error.reason != .conflict {
+                    log("kubelet: pod \(target) stopped but not deleted: \(error)")
+                }
+            }
+        }
+        statuses.forget(uid: uid)
+        events.forget(uid: uid)
+    }
+}
+
+/// Counts pod sources that delivered their first full state.
+final class SourcesReady: Sendable {
+    let state: Mutex<(remaining: Int, waiters: [CheckedContinuation<Void, Never>])>
+
+    init(expected: Int) { state = Mutex((expected, [])) }
+
+    func arrived() async {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.remaining -= 1
+            guard state.remaining <= 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.remaining <= 0 { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}

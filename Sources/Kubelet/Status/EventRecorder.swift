@@ -1,0 +1,106 @@
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// Events for the user (`kubectl describe pod`): Pulling, Pulled, Created, Started, Killing,
+/// BackOff, Failed, with the pod as involved object. Repeats of one event raise its count
+/// instead of adding objects, and each pod gets at most a burst of 25 then one every 5 minutes
+/// (upstream's spam filter), so a crash-looping pod cannot flood the API server. Sending happens
+/// in the background: a slow API server never slows a pod's sync.
+public final class EventRecorder: Sendable {
+    public enum Kind: String, Sendable { case normal = "Normal", warning = "Warning" }
+
+    struct Pending: Sendable {
+        var pod: Pod
+        var kind: Kind
+        var reason: String
+        var message: String
+    }
+
+    struct Aggregate {
+        var name: String
+        var namespace: String
+        var count: Int32
+    }
+
+    struct Bucket {
+        var tokens: Double
+        var refilled: Date
+    }
+
+    let client: KubeClient?
+    let nodeName: String
+    let log: @Sendable (String) -> Void
+    let queue: AsyncStream<Pending>.Continuation
+    let stream: AsyncStream<Pending>
+    let buckets = Mutex<[String: Bucket]>([:])
+    static let burst = 25.0
+    static let refillInterval = 300.0
+
+    public init(client: KubeClient?, nodeName: String, log: @escaping @Sendable (String) -> Void) {
+        self.client = client
+        self.nodeName = nodeName
+        self.log = log
+        (stream, queue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1000))
+    }
+
+    func record(_ pod: Pod, _ kind: Kind, _ reason: String, _ message: String) {
+        let key = pod.metadata.uid ?? "\(pod.key)"
+        let allowed = buckets.withLock { buckets in
+            let now = Date()
+            var bucket = buckets[key] ?? Bucket(tokens: Self.burst, refilled: now)
+            bucket.tokens = min(Self.burst, bucket.tokens + now.timeIntervalSince(bucket.refilled) / Self.refillInterval)
+            bucket.refilled = now
+            defer { buckets[key] = bucket }
+            guard bucket.tokens >= 1 else { return false }
+            bucket.tokens -= 1
+            return true
+        }
+        guard allowed else { return }
+        queue.yield(Pending(pod: pod, kind: kind, reason: reason, message: message))
+    }
+
+    func forget(uid: String) {
+        _ = buckets.withLock { $0.removeValue(forKey: uid) }
+    }
+
+    /// Sends queued events until cancelled.
+    public func run() async {
+        var aggregates: [String: Aggregate] = [:]
+        for await event in stream {
+            let namespace = event.pod.metadata.namespace ?? "default"
+            let name = event.pod.metadata.name ?? ""
+            log("kubelet: pod \(namespace)/\(name): \(event.reason): \(event.message)")
+            guard let client else { continue }
+            let key = "\(event.pod.metadata.uid ?? "")|\(event.reason)|\(event.message)"
+            let now = KubeTime.now()
+            if var aggregate = aggregates[key] {
+                aggregate.count += 1
+                aggregates[key] = aggregate
+                let patch = #"{"count":\#(aggregate.count),"lastTimestamp":"\#(now)"}"#
+                if (try? await client.patch(Event.self, name: aggregate.name, namespace: aggregate.namespace, patch: Patch(.merge, json: patch))) != nil {
+                    continue
+                }
+            }
+            var involved = ObjectReference(kind: "Pod", namespace: namespace, name: name, uid: event.pod.metadata.uid, apiVersion: "v1")
+            involved.resourceVersion = event.pod.metadata.resourceVersion
+            // Upstream's naming: the object's name and the time in hex nanoseconds.
+            let suffix = String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16)
+            var object = Event(
+                metadata: ObjectMeta(name: "\(name).\(suffix)", namespace: namespace), involvedObject: involved,
+                reason: event.reason, message: event.message, type: event.kind.rawValue)
+            object.source = Event.Source(component: "kubelet", host: nodeName)
+            object.firstTimestamp = now
+            object.lastTimestamp = now
+            object.count = 1
+            object.reportingComponent = "kubelet"
+            object.reportingInstance = nodeName
+            if let created = try? await client.create(object, namespace: namespace) {
+                aggregates[key] = Aggregate(name: created.metadata.name ?? "", namespace: namespace, count: 1)
+            }
+            if aggregates.count > 4096 { aggregates.removeAll() }
+        }
+    }
+
+    public func stop() { queue.finish() }
+}

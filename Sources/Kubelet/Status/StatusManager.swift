@@ -1,0 +1,125 @@
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// The one writer of pod statuses (upstream's status manager): the pod workers hand it every
+/// status they compute; it keeps the newest per pod, drops unchanged ones, never lets a finished
+/// pod (Succeeded/Failed) go back, and patches the API in the background, retrying while the
+/// API server is away. Standalone, it only keeps them, for `swiftlet node status`.
+public final class StatusManager: Sendable {
+    public struct Entry: Sendable, Codable {
+        public var namespace: String
+        public var name: String
+        public var uid: String
+        public var status: PodStatus
+        /// Set once the API holds this status (or there is no API).
+        var sent = false
+        /// The pod's object in the API, where statuses go; nil standalone.
+        var target: ObjectKey? = nil
+
+        // The snapshot file holds what an operator reads, not the bookkeeping.
+        enum CodingKeys: String, CodingKey { case namespace, name, uid, status }
+    }
+
+    let client: KubeClient?
+    let entries = Mutex<[String: Entry]>([:])
+    let wake: AsyncStream<Void>.Continuation
+    let wakes: AsyncStream<Void>
+    let snapshotPath: String?
+    let log: @Sendable (String) -> Void
+
+    /// `snapshotPath`: where the current statuses are written as JSON for `swiftlet node status`.
+    public init(client: KubeClient?, snapshotPath: String?, log: @escaping @Sendable (String) -> Void) {
+        self.client = client
+        self.snapshotPath = snapshotPath
+        self.log = log
+        (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func status(uid: String) -> PodStatus? { entries.withLock { $0[uid]?.status } }
+    public var all: [Entry] { entries.withLock { Array($0.values) } }
+
+    static func isTerminal(_ status: PodStatus?) -> Bool { status?.phase == "Succeeded" || status?.phase == "Failed" }
+
+    /// Records `status` for `pod`; `target` is the API object to patch (nil: keep it local).
+    func set(_ pod: Pod, _ status: PodStatus, target: ObjectKey?) {
+        let uid = pod.metadata.uid ?? ""
+        let changed = entries.withLock { entries -> Bool in
+            if let old = entries[uid] {
+                if old.status == status && old.target == target { return false }
+                // Finished is final: a later sync seeing the runtime emptied must not undo it.
+                if Self.isTerminal(old.status) && !Self.isTerminal(status) { return false }
+            }
+            entries[uid] = Entry(namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "", uid: uid,
+                                 status: status, sent: target == nil, target: target)
+            return true
+        }
+        if changed { wake.yield() }
+    }
+
+    /// Writes the pod's status now if the API does not have it yet (before the pod is deleted).
+    func flush(uid: String) async {
+        guard let client, let entry = entries.withLock({ $0[uid] }), !entry.sent, let target = entry.target else { return }
+        if (try? await patch(client, entry, target)) != nil {
+            entries.withLock { $0[uid]?.sent = true }
+        }
+    }
+
+    func forget(uid: String) {
+        if entries.withLock({ $0.removeValue(forKey: uid) }) != nil { wake.yield() }
+    }
+
+    /// Patches what changed until cancelled; failed patches are retried a second later.
+    public func run() async {
+        var iterator = wakes.makeAsyncIterator()
+        while !Task.isCancelled {
+            writeSnapshot()
+            let pending = entries.withLock { $0.values.filter { !$0.sent } }
+            var failed = false
+            for entry in pending {
+                guard let client, let target = entry.target else { continue }
+                do {
+                    try await patch(client, entry, target)
+                    entries.withLock { entries in
+                        if entries[entry.uid]?.status == entry.status { entries[entry.uid]?.sent = true }
+                    }
+                } catch {
+                    if error.reason == .notFound || error.reason == .conflict {
+                        // The pod is gone (or replaced by a namesake): nothing to report to.
+                        entries.withLock { $0[entry.uid]?.sent = true }
+                    } else {
+                        failed = true
+                        log("kubelet: status of \(target) not written, retrying: \(error)")
+                    }
+                }
+            }
+            if failed {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard await iterator.next() != nil else { return }
+        }
+    }
+
+    func patch(_ client: KubeClient, _ entry: Entry, _ target: ObjectKey) async throws(KubeAPIError) {
+        // A merge patch replaces the lists whole (container statuses, conditions), so a state
+        // that changed from waiting to running loses its old key; the UID guards against a namesake.
+        struct Body: Encodable {
+            struct Metadata: Encodable { var uid: String }
+            var metadata: Metadata
+            var status: PodStatus
+        }
+        let encoder = JSONEncoder()
+        let body = (try? encoder.encode(Body(metadata: .init(uid: entry.uid), status: entry.status))) ?? Data()
+        _ = try await client.patch(Pod.self, name: target.name, namespace: target.namespace, patch: Patch(.merge, body: Array(body)), subresource: "status")
+    }
+
+    func writeSnapshot() {
+        guard let snapshotPath else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let entries = all.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        guard let data = try? encoder.encode(entries) else { return }
+        try? data.write(to: URL(fileURLWithPath: snapshotPath), options: .atomic)
+    }
+}

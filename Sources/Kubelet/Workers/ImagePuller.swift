@@ -1,0 +1,71 @@
+import CRIAPI
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// Makes a container's image present as its `imagePullPolicy` says, and names the failures as
+/// upstream does: `ErrImageNeverPull`, `ErrImagePull`, then `ImagePullBackOff` while a failed
+/// image waits for its next try.
+final class ImagePuller: Sendable {
+    struct Failure: Error {
+        var reason: String
+        var message: String
+    }
+
+    let connection: RuntimeConnection
+    let events: EventRecorder
+    let backoff: Mutex<RestartBackoff>
+
+    init(connection: RuntimeConnection, events: EventRecorder, backoff: RestartBackoff) {
+        self.connection = connection
+        self.events = events
+        self.backoff = Mutex(backoff)
+    }
+
+    /// The policy upstream's defaulting gives a container that names none: `Always` for
+    /// `:latest` or an untagged image, `IfNotPresent` otherwise.
+    static func policy(_ container: Container) -> String {
+        if let policy = container.imagePullPolicy { return policy }
+        let image = container.image ?? ""
+        if image.contains("@") { return "IfNotPresent" }
+        let lastComponent = image.split(separator: "/").last ?? ""
+        guard let colon = lastComponent.lastIndex(of: ":") else { return "Always" }
+        return lastComponent[lastComponent.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
+    }
+
+    /// The image's reference (ID) to create the container with.
+    func ensure(_ container: Container, pod: Pod) async throws(Failure) -> String {
+        let image = container.image ?? ""
+        guard !image.isEmpty else { throw Failure(reason: "InvalidImageName", message: "the container names no image") }
+        let policy = Self.policy(container)
+        if policy != "Always" {
+            let present = try? await connection.images.imageStatus(.with { $0.image.image = image })
+            if let present, present.hasImage, !present.image.id.isEmpty {
+                return present.image.id
+            }
+            if policy == "Never" {
+                let message = "Container image \"\(image)\" is not present with pull policy of Never"
+                events.record(pod, .warning, "ErrImageNeverPull", message)
+                throw Failure(reason: "ErrImageNeverPull", message: message)
+            }
+        }
+        if backoff.withLock({ $0.remainingSinceLastAttempt(image, now: Date()) }) != nil {
+            let message = "Back-off pulling image \"\(image)\""
+            events.record(pod, .normal, "BackOff", message)
+            throw Failure(reason: "ImagePullBackOff", message: message)
+        }
+        events.record(pod, .normal, "Pulling", "Pulling image \"\(image)\"")
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let reference = try await connection.images.pullImage(.with { $0.image.image = image }).imageRef
+            events.record(pod, .normal, "Pulled", "Successfully pulled image \"\(image)\" in \(clock.now - started)")
+            return reference
+        } catch {
+            backoff.withLock { $0.recordRestart(image, now: Date()) }
+            let message = "Failed to pull image \"\(image)\": \(RuntimeConnection.describe(error))"
+            events.record(pod, .warning, "Failed", message)
+            throw Failure(reason: "ErrImagePull", message: message)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import CRIAPI
+import Foundation
+import KubeAPI
+import Synchronization
+
+/// Carries out one sync of one pod over CRI: observe, ask the planner, do what it says, observe
+/// again, hand the status to the status manager. Decides nothing itself.
+final class PodSyncer: Sendable {
+    struct Outcome: Sendable {
+        /// Sync again after this long (a back-off ends, a failed step is retried).
+        var resyncAfter: Duration?
+        /// The pod is done: nothing of it remains in the runtime.
+        var finished: Bool
+    }
+
+    let connection: RuntimeConnection
+    let observation: RuntimeObservation
+    let configs: RuntimeConfigs
+    let statuses: StatusManager
+    let events: EventRecorder
+    let images: ImagePuller
+    let builder: PodStatusBuilder
+    let backoff: Mutex<RestartBackoff>
+    /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
+    static let retryAfterFailure: Duration = .seconds(2)
+
+    init(connection: RuntimeConnection, configs: RuntimeConfigs, statuses: StatusManager, events: EventRecorder,
+         builder: PodStatusBuilder, backoff: RestartBackoff) {
+        self.connection = connection
+        self.observation = RuntimeObservation(connection: connection)
+        self.configs = configs
+        self.statuses = statuses
+        self.events = events
+        self.builder = builder
+        self.backoff = Mutex(backoff)
+        // Image pulls back off on the same schedule, per image.
+        self.images = ImagePuller(connection: connection, events: events, backoff: backoff)
+    }
+
+    /// `target`: the API object the status goes to (nil standalone).
+    func sync(_ pod: Pod, terminating: Bool, target: ObjectKey?) async throws -> Outcome {
+        let uid = pod.metadata.uid ?? ""
+        let observed = try await observation.observe(uid: uid)
+        let previous = statuses.status(uid: uid) ?? pod.status
+        let alreadyFinished = StatusManager.isTerminal(previous)
+        let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: terminating || alreadyFinished,
+                                      backoff: backoff.withLock { $0 }, now: Date())
+        var waiting = actions.waiting
+        for (name, state) in actions.waiting where state.reason == "CrashLoopBackOff" {
+            events.record(pod, .warning, "BackOff", "Back-off restarting failed container \(name) in pod \(pod.metadata.name ?? "")")
+        }
+        var retry: Duration? = actions.resyncAfter
+
+        // Kills run side by side, each with the pod's grace period.
+        let grace = Self.gracePeriod(pod, deleting: terminating)
+        await withTaskGroup(of: Void.self) { group in
+            for kill in actions.killContainers {
+                group.addTask {
+                    self.events.record(pod, .normal, "Killing", "Stopping container \(kill.name)")
+                    _ = try? await self.connection.runtime.stopContainer(.with {
+                        $0.containerID = kill.id
+                        $0.timeout = grace
+                    })
+                }
+            }
+        }
+        for sandbox in actions.stopSandboxes {
+            _ = try await connection.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox })
+        }
+        if actions.podFinished {
+            // The final status comes from the containers as they ended, before they go.
+            if !alreadyFinished {
+                let final = try await observation.observe(uid: uid)
+                statuses.set(pod, builder.status(pod: pod, observed: final, waiting: [:], previous: previous, finished: true, now: Date()), target: target)
+            }
+            for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
+            for sandbox in actions.removeSandboxes { _ = try await connection.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox }) }
+            backoff.withLock { $0.forget(keysWithPrefix: uid + "/") }
+            return Outcome(resyncAfter: nil, finished: true)
+        }
+        for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
+        for sandbox in actions.removeSandboxes { _ = try? await connection.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox }) }
+
+        var sandboxID = observed.currentSandbox.flatMap { $0.ready ? $0.id : nil }
+        let sandboxConfig = configs.sandboxConfig(pod, attempt: actions.createSandbox ?? observed.currentSandbox?.attempt ?? 0)
+        if let attempt = actions.createSandbox {
+            do {
+                sandboxID = try await connection.runtime.runPodSandbox(.with {
+                    $0.config = configs.sandboxConfig(pod, attempt: attempt)
+                }).podSandboxID
+            } catch {
+                events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(RuntimeConnection.describe(error))")
+                sandboxID = nil
+                retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
+            }
+        }
+
+        if let sandboxID {
+            let spec = pod.spec ?? PodSpec()
+            for start in actions.startContainers {
+                guard let container = ((spec.initContainers ?? []) + spec.containers).first(where: { $0.name == start.name }) else { continue }
+                if let reason = await self.start(container, start: start, pod: pod, sandboxID: sandboxID, sandboxConfig: sandboxConfig) {
+                    waiting[start.name] = reason
+                    retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
+                }
+            }
+        }
+
+        let after = try await observation.observe(uid: uid)
+        statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date()), target: target)
+        return Outcome(resyncAfter: retry, finished: false)
+    }
+
+    /// Pulls, creates and starts one container; returns the waiting state when a step failed.
+    func start(_ container: Container, start: PodActions.Start, pod: Pod, sandboxID: String,
+               sandboxConfig: Runtime_V1_PodSandboxConfig) async -> ContainerState.Waiting? {
+        let image: String
+        do {
+            image = try await images.ensure(container, pod: pod)
+        } catch {
+            return ContainerState.Waiting(reason: error.reason, message: error.message)
+        }
+        let containerID: String
+        do {
+            containerID = try await connection.runtime.createContainer(.with {
+                $0.podSandboxID = sandboxID
+                $0.config = configs.containerConfig(container, pod: pod, attempt: start.attempt, image: image)
+                $0.sandboxConfig = sandboxConfig
+            }).containerID
+        } catch {
+            let message = RuntimeConnection.describe(error)
+            events.record(pod, .warning, "Failed", "Error: \(message)")
+            return ContainerState.Waiting(reason: "CreateContainerError", message: message)
+        }
+        events.record(pod, .normal, "Created", "Created container \(container.name)")
+        if let key = start.restartKey {
+            backoff.withLock { $0.recordRestart(key, now: Date()) }
+        }
+        do {
+            _ = try await connection.runtime.startContainer(.with { $0.containerID = containerID })
+        } catch {
+            let message = RuntimeConnection.describe(error)
+            events.record(pod, .warning, "Failed", "Error: \(message)")
+            return ContainerState.Waiting(reason: "RunContainerError", message: message)
+        }
+        events.record(pod, .normal, "Started", "Started container \(container.name)")
+        return nil
+    }
+
+    /// The grace period of a stop: the deletion's when the pod is being deleted, else the spec's
+    /// (default 30 s).
+    static func gracePeriod(_ pod: Pod, deleting: Bool) -> Int64 {
+        if deleting, let grace = pod.metadata.deletionGracePeriodSeconds { return max(0, grace) }
+        return max(0, pod.spec?.terminationGracePeriodSeconds ?? 30)
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import KubeAPI
+import Kubelet
+
+/// `swiftlet kubelet`: the node agent alone, driving a CRI runtime that runs elsewhere (ours
+/// from `swiftlet runtime`, or containerd, or CRI-O).
+struct KubeletCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kubelet",
+        abstract: "Run the kubelet: register the node and run the pods bound to it through a CRI runtime."
+    )
+
+    @OptionGroup var options: KubeletOptions
+
+    func run() async throws {
+        let (configuration, warnings) = try options.configuration()
+        warnings.forEach { print("swiftlet kubelet: warning: \($0)") }
+        try await Self.runKubelet(configuration, kubeconfig: options.kubeconfig)
+    }
+
+    /// Runs a kubelet until SIGTERM or SIGINT (containers keep running).
+    static func runKubelet(_ configuration: KubeletConfiguration, kubeconfig: String?, alongside: (@Sendable () async throws -> Void)? = nil) async throws {
+        let client = try kubeconfig.map { try KubeClient(configuration: Kubeconfig.load(path: $0).clientConfiguration()) }
+        if client == nil && configuration.podManifestPath == nil {
+            throw ValidationError("without --kubeconfig the kubelet runs static pods only: give --pod-manifest-path")
+        }
+        let kubelet = Kubelet(configuration: configuration, client: client)
+        let task = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                if let alongside { group.addTask { try await alongside(); throw CancellationError() } }
+                group.addTask { try await kubelet.run(); throw CancellationError() }
+            }
+        }
+        let signals = TerminationSignals(cancelling: task)
+        defer { signals.cancel() }
+        let result = await task.result
+        try? await client?.shutdown()
+        if case .failure(let error) = result, !(error is CancellationError) {
+            throw error
+        }
+    }
+}

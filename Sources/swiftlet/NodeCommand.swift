@@ -1,0 +1,94 @@
+import ArgumentParser
+import CNI
+import CNIInvocation
+import Foundation
+import Kubelet
+
+/// `swiftlet node`: the one command an operator runs: the CRI runtime and the kubelet in one
+/// process (the kubelet still speaks CRI to the runtime over its socket), our CNI plugins
+/// found beside this program, a default CNI config written when the folder has none.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a whole node: runtime and kubelet together (standalone with static pods, or joined to an API server).",
+        subcommands: [NodeRun.self, NodeStatusCommand.self],
+        defaultSubcommand: NodeRun.self
+    )
+}
+
+struct NodeRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the node (the default).")
+
+    @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var kubelet: KubeletOptions
+
+    @Option(help: "The pod network written into the default CNI config when the CNI folder has none.")
+    var podCIDR = "10.88.0.0/16"
+
+    func run() async throws {
+        var (configuration, warnings) = try kubelet.configuration()
+        warnings.forEach { print("swiftlet node: warning: \($0)") }
+        configuration.runtimeEndpoint = runtime.listen
+        try writeDefaultNetwork()
+        let daemon = try runtime.daemon(extraPluginFolders: [RuntimeCommand.executableFolder])
+        print("swiftlet node: node \(configuration.nodeName), \(kubelet.kubeconfig == nil ? "standalone (static pods from \(configuration.podManifestPath ?? "-"))" : "joined through \(kubelet.kubeconfig!)")")
+        try await KubeletCommand.runKubelet(configuration, kubeconfig: kubelet.kubeconfig) {
+            try await daemon.serve {
+                print("swiftlet node: runtime serving CRI v1 on unix://\(daemon.socket)")
+            }
+        }
+    }
+
+    /// Our bridge and IPAM on `--pod-cidr`, when no CNI config exists yet.
+    func writeDefaultNetwork() throws {
+        let folder = runtime.cniConfDir
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        guard !existing.contains(where: { $0.hasSuffix(".conflist") || $0.hasSuffix(".conf") || $0.hasSuffix(".json") }) else { return }
+        guard let network = IPNetwork(podCIDR) else { throw ValidationError("--pod-cidr \(podCIDR) is not a network such as 10.88.0.0/16") }
+        let portmap = runtime.cniBinDir.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/portmap") }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + DefaultNetwork.fileName
+        try DefaultNetwork.configurationList(podCIDRs: [network], includePortmap: portmap).write(toFile: path, atomically: true, encoding: .utf8)
+        print("swiftlet node: wrote \(path) (pod network \(podCIDR) on bridge \(DefaultNetwork.bridgeName))")
+    }
+}
+
+/// `swiftlet node status`: the pods of a standalone node and their state, from the statuses the
+/// kubelet keeps in its root folder (no API server to ask).
+struct NodeStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the node's pods and their statuses.")
+
+    @Option(help: "The kubelet's root folder.") var rootDir = "/var/lib/swiftlet/kubelet"
+    @Option(name: .shortAndLong, help: "Output format: table or json.") var output = "table"
+
+    func run() async throws {
+        let path = rootDir + "/pod-statuses.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("no pod statuses at \(path): is the node running with --root-dir \(rootDir)?")
+        }
+        if output == "json" {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let entries = try JSONDecoder().decode([StatusManager.Entry].self, from: data)
+        var rows = [["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "IP", "AGE"]]
+        for entry in entries {
+            let containers = entry.status.containerStatuses ?? []
+            let ready = "\(containers.filter(\.ready).count)/\(containers.count)"
+            let restarts = containers.map(\.restartCount).reduce(0, +)
+            let age = entry.status.startTime.map { Self.age(since: $0.date) } ?? "-"
+            rows.append([entry.namespace, entry.name, ready, PodStatusSummary.reason(entry.status), String(restarts), entry.status.podIP ?? "<none>", age])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "   "))
+        }
+    }
+
+    static func age(since date: Date) -> String {
+        let seconds = max(0, Int(Date().timeIntervalSince(date)))
+        if seconds < 120 { return "\(seconds)s" }
+        if seconds < 7200 { return "\(seconds / 60)m" }
+        return "\(seconds / 3600)h"
+    }
+}
