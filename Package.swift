@@ -224,6 +224,12 @@ let package = Package(
             dependencies: ["Proxy", "KubeAPI", "CNI", "TestSupport", "TestAPIServer"],
             resources: [.copy("Golden")]),
         .testTarget(
+            name: "KubeletTests",
+            dependencies: [
+                "Kubelet", "KubeAPI", "CRIAPI", "TestSupport", "TestAPIServer", "swiftlet", "swiftlet-shim",
+                "swiftlet-bridge", "swiftlet-ipam",
+            ]),
+        .testTarget(
             name: "TestImageTests",
             dependencies: ["CLinux", "TestSupport"]),
     ]

@@ -136,6 +136,10 @@ public struct PodDNSConfig: Codable, Sendable, Hashable {
     public struct Option: Codable, Sendable, Hashable {
         public var name: String?
         public var value: String?
+        public init(name: String, value: String? = nil) {
+            self.name = name
+            self.value = value
+        }
     }
     public init() {}
 }
