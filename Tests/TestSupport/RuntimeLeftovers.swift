@@ -17,15 +17,31 @@ public enum RuntimeLeftovers {
     }
 
     /// Removes `parent` (and the container folders in it) from every cgroup hierarchy: each v1
-    /// controller's and the v2 root's.
-    public static func removeCgroups(parent: String, root: String = "/sys/fs/cgroup") {
+    /// controller's and the v2 root's. `recursive`: every folder below it too, deepest first (a
+    /// kubelet's tree: QoS classes, pods, containers).
+    public static func removeCgroups(parent: String, root: String = "/sys/fs/cgroup", recursive: Bool = false) {
         let hierarchies = [root] + ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 }
         for hierarchy in hierarchies {
             let folder = hierarchy + parent
-            for child in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where child.hasPrefix("swiftlet-") {
-                rmdir(folder + "/" + child)
+            if recursive {
+                removeFolders(below: folder)
+            } else {
+                for child in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where child.hasPrefix("swiftlet-") {
+                    rmdir(folder + "/" + child)
+                }
             }
             rmdir(folder)
+        }
+    }
+
+    /// cgroup folders only go with rmdir, and only once their children have gone.
+    static func removeFolders(below folder: String) {
+        for child in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            var isFolder: ObjCBool = false
+            let path = folder + "/" + child
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            removeFolders(below: path)
+            rmdir(path)
         }
     }
 }

@@ -18,6 +18,7 @@ final class PodWorkers: Sendable {
         var work: Work
         var wake: AsyncStream<Void>.Continuation
         var timer: Task<Void, Never>?
+        var task: Task<Void, Never>?
     }
 
     let syncer: PodSyncer
@@ -58,7 +59,8 @@ final class PodWorkers: Sendable {
             return stream
         }
         if let started {
-            Task { await self.loop(uid: uid, wakes: started) }
+            let task = Task { await self.loop(uid: uid, wakes: started) }
+            workers.withLock { $0[uid]?.task = task }
         }
     }
 
@@ -73,8 +75,10 @@ final class PodWorkers: Sendable {
 
     func stopAll() {
         workers.withLock { workers in
+            // A sync in flight ends at its next CRI call; the runtime keeps what it did.
             for worker in workers.values {
                 worker.timer?.cancel()
+                worker.task?.cancel()
                 worker.wake.finish()
             }
             workers.removeAll()

@@ -1,0 +1,263 @@
+import Foundation
+import KubeAPI
+import Kubelet
+import Testing
+import TestSupport
+
+/// The kubelet against the test API server and a real runtime in a node namespace: node and
+/// lease, pods running and serving, back-off, restart policies, graceful deletion, adoption after
+/// a restart, and static pods.
+@Suite("kubelet on a node", .serialized)
+struct KubeletNodeTests {
+    @Test func registersTheNodeRenewsItsLeaseAndFollowsTheRuntimesHealth() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            let client = node.client
+            var registered: Node?
+            for _ in 0..<100 {
+                registered = try? await client.get(Node.self, name: KubeletTestNode.nodeName)
+                if registered?.status?.conditions?.contains(where: { $0.type == "Ready" && $0.status == "True" }) == true { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let labels = registered?.metadata.labels ?? [:]
+            #expect(labels["kubernetes.io/hostname"] == KubeletTestNode.nodeName)
+            #expect(labels["kubernetes.io/os"] == "linux" && labels["kubernetes.io/arch"] != nil)
+            let status = registered?.status
+            #expect(status?.addresses?.contains(NodeAddress(type: "InternalIP", address: "10.90.0.1")) == true)
+            #expect(status?.capacity?["pods"] == Quantity(110))
+            #expect((status?.capacity?["cpu"]?.value ?? 0) >= 1)
+            #expect((status?.capacity?["memory"]?.value ?? 0) > 0)
+            #expect(status?.nodeInfo?.containerRuntimeVersion == "swiftlet://0.1.0")
+            #expect(status?.nodeInfo?.kubeletVersion == "v0.1.0")
+            #expect(status?.nodeInfo?.bootID.isEmpty == false)
+            #expect(status?.conditions?.first { $0.type == "Ready" }?.status == "True")
+
+            var found: Lease?
+            for _ in 0..<50 where found == nil {
+                found = try? await client.get(Lease.self, name: KubeletTestNode.nodeName, namespace: "kube-node-lease")
+                if found == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let lease = try #require(found, "the lease is created after registration")
+            #expect(lease.spec?.holderIdentity == KubeletTestNode.nodeName)
+            #expect(lease.spec?.leaseDurationSeconds == 4)
+            try await Task.sleep(for: .milliseconds(2500))
+            let renewed = try await client.get(Lease.self, name: KubeletTestNode.nodeName, namespace: "kube-node-lease")
+            #expect((renewed.spec?.renewTime ?? lease.spec!.renewTime!) > lease.spec!.renewTime!, "renewed every second (a quarter of 4 s)")
+
+            // The runtime stops answering: Ready goes False with the reason, and comes back with it.
+            _ = try await node.runtime?.stop()
+            var notReady: NodeCondition?
+            for _ in 0..<60 {
+                notReady = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
+                if notReady?.status == "False" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(notReady?.status == "False")
+            #expect(notReady?.reason == "KubeletNotReady")
+            #expect(notReady?.message?.contains("container runtime is down") == true)
+            try await node.startRuntime()
+            var ready: NodeCondition?
+            for _ in 0..<100 {
+                ready = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
+                if ready?.status == "True" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(ready?.status == "True")
+        }
+    }
+
+    @Test func runsAPodThatServesHTTPAndDeletesItWithinItsGracePeriod() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            let script = "mkdir -p /tmp/www && echo hello from swiftlet > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"
+            let created = try await node.client.create(node.pod("web", script), namespace: "default")
+            let running = try await node.waitForPod("web") { $0.status?.phase == "Running" && $0.status?.podIP != nil }
+            let status = running.status!
+            #expect(status.podIP?.hasPrefix("10.90.0.") == true)
+            #expect(status.hostIP == "10.90.0.1")
+            #expect(status.startTime != nil)
+            #expect(status.qosClass == "BestEffort")
+            let container = status.containerStatuses?.first
+            #expect(container?.ready == true && container?.started == true && container?.restartCount == 0)
+            #expect(container?.containerID?.hasPrefix("swiftlet://") == true)
+            #expect(container?.imageID.contains("sha256:") == true)
+            #expect(status.conditions?.first { $0.type == "Ready" }?.status == "True")
+            #expect(try await node.fetch("http://\(status.podIP!):8080/") == "hello from swiftlet\n")
+            // The runtime holds the pod under upstream's labels, and its log where upstream puts it.
+            let uid = created.metadata.uid!
+            #expect(try await node.ctl(["pods", "-q", "--label", "io.kubernetes.pod.uid=\(uid)"]).split(separator: "\n").count == 1)
+            #expect(FileManager.default.fileExists(atPath: node.root.podLogDirectory + "/default_web_\(uid)/main/0.log"))
+            let events = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.uid == uid }
+            #expect(Set(events.compactMap(\.reason)).isSuperset(of: ["Created", "Started"]))
+
+            // Deleted with 3 s of grace: httpd ends on SIGTERM, the kubelet removes the pod from the API.
+            let start = ContinuousClock.now
+            try await node.client.delete(Pod.self, name: "web", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 3))
+            var gone = false
+            while ContinuousClock.now - start < .seconds(15) {
+                do {
+                    _ = try await node.client.get(Pod.self, name: "web", namespace: "default")
+                } catch {
+                    gone = (error as? KubeAPIError)?.reason == .notFound
+                    if gone { break }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(gone, "the kubelet deletes the pod once it stopped")
+            #expect(try await node.ctl(["pods", "-q"]).isEmpty, "sandbox removed")
+            #expect(try await node.ctl(["ps", "-a", "-q"]).isEmpty, "containers removed")
+        }
+    }
+
+    @Test func aContainerIgnoringSIGTERMIsKilledAtTheEndOfTheGracePeriod() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            _ = try await node.client.create(node.pod("stubborn", "trap '' TERM; while true; do sleep 0.1; done", grace: 2), namespace: "default")
+            try await node.waitForPod("stubborn") { $0.status?.phase == "Running" }
+            let start = ContinuousClock.now
+            try await node.client.delete(Pod.self, name: "stubborn", namespace: "default")
+            var elapsed: Duration?
+            while ContinuousClock.now - start < .seconds(20) {
+                if (try? await node.client.get(Pod.self, name: "stubborn", namespace: "default")) == nil {
+                    elapsed = ContinuousClock.now - start
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(elapsed.map { $0 >= .milliseconds(1800) && $0 < .seconds(8) } == true, "killed after its 2 s of grace, not before: \(String(describing: elapsed))")
+        }
+    }
+
+    @Test func aCrashingContainerBacksOffAndRestartPoliciesAreHonoured() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            _ = try await node.client.create(node.pod("crasher", "echo crashing; exit 3"), namespace: "default")
+            _ = try await node.client.create(node.pod("once", "exit 1", restartPolicy: "Never"), namespace: "default")
+            _ = try await node.client.create(node.pod("done", "exit 0", restartPolicy: "OnFailure"), namespace: "default")
+
+            let looping = try await node.waitForPod("crasher") {
+                ($0.status?.containerStatuses?.first?.restartCount ?? 0) >= 2
+                    && $0.status?.containerStatuses?.first?.state?.waiting?.reason == "CrashLoopBackOff"
+            }
+            let container = looping.status?.containerStatuses?.first
+            #expect(container?.lastState?.terminated?.exitCode == 3)
+            #expect(container?.lastState?.terminated?.reason == "Error")
+            #expect(container?.state?.waiting?.message?.contains("back-off") == true)
+            #expect(looping.status?.phase == "Running")
+            let events = try await node.client.list(Event.self, namespace: "default").items
+            #expect(events.contains { $0.reason == "BackOff" && $0.involvedObject.name == "crasher" })
+
+            let failed = try await node.waitForPod("once") { $0.status?.phase == "Failed" }
+            #expect(failed.status?.containerStatuses?.first?.state?.terminated?.exitCode == 1)
+            #expect(failed.status?.containerStatuses?.first?.restartCount == 0)
+            let succeeded = try await node.waitForPod("done") { $0.status?.phase == "Succeeded" }
+            #expect(succeeded.status?.containerStatuses?.first?.state?.terminated?.reason == "Completed")
+            // Finished pods keep their API objects, but nothing of them stays in the runtime.
+            for pod in [failed, succeeded] {
+                let uid = pod.metadata.uid!
+                var left = "?"
+                for _ in 0..<50 {
+                    left = try await node.ctl(["pods", "-q", "--label", "io.kubernetes.pod.uid=\(uid)"])
+                    if left.isEmpty { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(left.isEmpty, "\(pod.metadata.name ?? "") still has a sandbox")
+            }
+            try await Task.sleep(for: .seconds(2))
+            let stillFailed = try await node.client.get(Pod.self, name: "once", namespace: "default")
+            #expect(stillFailed.status?.phase == "Failed", "a finished pod never goes back")
+            #expect(stillFailed.status?.containerStatuses?.first?.restartCount == 0)
+        }
+    }
+
+    @Test func aRestartedKubeletAdoptsItsPodsAndCleansUpThoseDeletedMeanwhile() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            _ = try await node.client.create(node.pod("keep", "trap 'exit 0' TERM; while true; do sleep 0.1; done", grace: 1), namespace: "default")
+            _ = try await node.client.create(node.pod("drop", "trap 'exit 0' TERM; while true; do sleep 0.1; done", grace: 1), namespace: "default")
+            let before = try await node.waitForPod("keep") { $0.status?.containerStatuses?.first?.ready == true }
+            try await node.waitForPod("drop") { $0.status?.containerStatuses?.first?.ready == true }
+
+            await node.stopKubelet()
+            // Deleted while the kubelet is away (forced, as a controller would after a node outage).
+            try await node.client.delete(Pod.self, name: "drop", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
+            await node.startKubelet()
+            try await Task.sleep(for: .seconds(4))
+
+            let after = try await node.client.get(Pod.self, name: "keep", namespace: "default")
+            let container = after.status?.containerStatuses?.first
+            #expect(container?.containerID == before.status?.containerStatuses?.first?.containerID, "the same container, not a new one")
+            #expect(container?.restartCount == 0)
+            #expect(container?.state?.running?.startedAt == before.status?.containerStatuses?.first?.state?.running?.startedAt)
+            #expect(after.status?.startTime == before.status?.startTime)
+            #expect(try await node.ctl(["pods", "-q"]).split(separator: "\n").count == 1, "one sandbox: the kept pod's; the deleted pod's is gone")
+        }
+    }
+
+    @Test func standaloneStaticPodsAreAddedChangedAndRemoved() async throws {
+        try await KubeletTestNode.with { node in
+            let manifests = node.root.manifestDirectory
+            try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+            var configuration = node.configuration
+            configuration.podManifestPath = manifests
+            await node.startKubelet(configuration, standalone: true)
+            func manifest(_ text: String) -> String {
+                """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: static-web}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                  - name: httpd
+                    image: \(KubeletTestNode.image)
+                    imagePullPolicy: IfNotPresent
+                    command: [sh, -c, "mkdir -p /tmp/www && echo \(text) > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
+                """
+            }
+            func runningIP(serving expected: String) async throws -> String? {
+                for _ in 0..<50 {
+                    // While a changed pod replaces the old one, both are listed under the same name.
+                    for entry in node.statuses() where entry.name == "static-web-\(KubeletTestNode.nodeName)" && entry.status.phase == "Running" {
+                        if let ip = entry.status.podIP, let page = try await node.fetch("http://\(ip):8080/"), page.hasSuffix("\(expected)\n") {
+                            return ip + " " + page
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return nil
+            }
+            try manifest("first").write(toFile: manifests + "/web.yaml", atomically: true, encoding: .utf8)
+            let first = try await runningIP(serving: "first")
+            #expect(first?.hasSuffix(" first\n") == true)
+
+            try manifest("second").write(toFile: manifests + "/web.yaml", atomically: true, encoding: .utf8)
+            let second = try await runningIP(serving: "second")
+            #expect(second?.hasSuffix(" second\n") == true, "the changed manifest replaced the pod")
+            var sandboxes = 0
+            for _ in 0..<50 {
+                sandboxes = try await node.ctl(["pods", "-q"]).split(separator: "\n").count
+                if sandboxes == 1 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(sandboxes == 1, "the old pod went")
+
+            try FileManager.default.removeItem(atPath: manifests + "/web.yaml")
+            var left = "?"
+            for _ in 0..<100 {
+                left = try await node.ctl(["pods", "-q"])
+                if left.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(left.isEmpty, "a removed manifest removes its pod")
+        }
+    }
+}
+
+extension KubeletTestNode {
+    /// What `swiftlet node status` reads.
+    func statuses() -> [StatusManager.Entry] {
+        guard let data = FileManager.default.contents(atPath: configuration.rootDirectory + "/pod-statuses.json") else { return [] }
+        return (try? JSONDecoder().decode([StatusManager.Entry].self, from: data)) ?? []
+    }
+}

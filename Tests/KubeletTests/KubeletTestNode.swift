@@ -1,0 +1,179 @@
+import Foundation
+import KubeAPI
+import Kubelet
+import Testing
+import TestAPIServer
+import TestSupport
+
+/// A node for kubelet tests: `swiftlet runtime` as a process in a node network namespace (the
+/// reference bridge plugin makes the pod network there), the busybox test image loaded, the test
+/// API server on loopback, and our kubelet in this process, restartable. Everything goes at the
+/// end, whatever happened: pods through the runtime, then shims, the node and the cgroups.
+final class KubeletTestNode: @unchecked Sendable {
+    static let nodeName = "node-1"
+    static let subnet = "10.90.0.0/24"
+    static let image = "localhost/swiftlet/busybox:latest"
+    let swiftlet = PackagePaths.product("swiftlet")
+
+    let root: TemporaryRoot
+    let node: NetworkNamespace
+    let api: TestAPIServer
+    let client: KubeClient
+    let cgroupRoot: String
+    var runtime: BackgroundProcess?
+    var kubelet: Task<Void, any Error>?
+    var socket: String { root.runDirectory + "/runtime.sock" }
+
+    static var requirements: [Requirement] {
+        Requirement.testImages + [.root, .networkNamespaces, .overlayfs, .program("nsenter"), .program("/usr/lib/cni/bridge"), .program("busybox")]
+    }
+
+    private init(root: TemporaryRoot, node: NetworkNamespace, api: TestAPIServer, client: KubeClient) {
+        self.root = root
+        self.node = node
+        self.api = api
+        self.client = client
+        cgroupRoot = "/" + TestRun.current.name("kubepods")
+    }
+
+    static func with(_ body: (KubeletTestNode) async throws -> Void) async throws {
+        try require(requirements)
+        let images = try await TestImages.shared()
+        try await withTemporaryRoot { root in
+            let node = try await NetworkNamespace.create(role: "node")
+            let api = try TestAPIServer()
+            try await api.start()
+            var configuration = try Kubeconfig.parse(try api.kubeconfig(user: "system:node:\(nodeName)", groups: ["system:nodes"])).clientConfiguration()
+            configuration.queriesPerSecond = 1000
+            configuration.burst = 1000
+            let client = try KubeClient(configuration: configuration)
+            let testNode = KubeletTestNode(root: root, node: node, api: api, client: client)
+            var failure: (any Error)?
+            do {
+                try """
+                    {"cniVersion": "1.0.0", "name": "kubeletnet", "plugins": [{"type": "bridge", "bridge": "swtbr3", "isGateway": true,
+                     "ipam": {"type": "host-local", "ranges": [[{"subnet": "\(subnet)"}]], "dataDir": "\(root.cniDataDirectory)/networks"}}]}
+                    """.write(toFile: root.cniConfigDirectory + "/10-kubelet.conflist", atomically: true, encoding: .utf8)
+                try await testNode.startRuntime()
+                _ = try await testNode.ctl(["load", images.dockerArchivePath(images.busybox)])
+                try await body(testNode)
+            } catch {
+                failure = error
+            }
+            await testNode.stopKubelet()
+            // Pods go through the runtime, so their networks are torn down by CNI DEL.
+            if testNode.runtime?.isRunning == true {
+                for pod in ((try? await testNode.ctl(["pods", "-q"])) ?? "").split(separator: "\n") {
+                    _ = try? await testNode.ctl(["stopp", String(pod)])
+                    _ = try? await testNode.ctl(["rmp", String(pod)])
+                }
+            }
+            if let runtime = testNode.runtime, runtime.isRunning { _ = try? await runtime.stop() }
+            RuntimeLeftovers.killShims(in: root.runDirectory + "/runtime/shims")
+            try? await client.shutdown()
+            await api.stop()
+            await node.delete()
+            RuntimeLeftovers.removeCgroups(parent: testNode.cgroupRoot, recursive: true)
+            if let failure {
+                Issue.record("runtime log:\n\(testNode.runtime?.standardError.suffix(4000) ?? "")")
+                throw failure
+            }
+        }
+    }
+
+    func startRuntime() async throws {
+        unlink(socket)
+        let process = try await BackgroundProcess.start("nsenter", [
+            "--net=" + node.path, swiftlet, "runtime", "--root", root.stateDirectory + "/runtime", "--state", root.runDirectory + "/runtime",
+            "--listen", "unix://" + socket, "--netns-dir", root.path + "/run/netns", "--cni-conf-dir", root.cniConfigDirectory,
+            "--cni-bin-dir", "/usr/lib/cni", "--cni-cache-dir", root.cniDataDirectory,
+        ])
+        runtime = process
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline, process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard FileManager.default.fileExists(atPath: socket) else {
+            throw TestFailure("the runtime did not open its socket: \(process.standardError)")
+        }
+    }
+
+    var configuration: KubeletConfiguration {
+        var configuration = KubeletConfiguration(nodeName: Self.nodeName)
+        configuration.nodeIPs = ["10.90.0.1"]
+        configuration.runtimeEndpoint = "unix://" + socket
+        configuration.rootDirectory = root.stateDirectory + "/kubelet"
+        configuration.podLogsDirectory = root.podLogDirectory
+        configuration.cgroupRoot = cgroupRoot
+        configuration.resolvConf = "/dev/null"
+        configuration.backoffBase = .seconds(1)
+        configuration.backoffMaximum = .seconds(4)
+        configuration.syncFrequency = .seconds(2)
+        configuration.relistPeriod = .seconds(1)
+        configuration.nodeStatusUpdateFrequency = .milliseconds(500)
+        configuration.nodeLeaseDurationSeconds = 4
+        configuration.fileCheckFrequency = .milliseconds(200)
+        return configuration
+    }
+
+    func startKubelet(_ configuration: KubeletConfiguration? = nil, standalone: Bool = false) async {
+        let kubelet = Kubelet(configuration: configuration ?? self.configuration, client: standalone ? nil : client, log: { _ in })
+        let ready = AsyncStream.makeStream(of: Void.self)
+        self.kubelet = Task { try await kubelet.run { ready.continuation.yield() } }
+        var iterator = ready.stream.makeAsyncIterator()
+        _ = await iterator.next()
+    }
+
+    func stopKubelet() async {
+        kubelet?.cancel()
+        _ = await kubelet?.result
+        kubelet = nil
+    }
+
+    @discardableResult
+    func ctl(_ arguments: [String]) async throws -> String {
+        try await runChecked(swiftlet, ["ctl", "-r", "unix://" + socket] + arguments).standardOutput
+    }
+
+    func pod(_ name: String, _ script: String, restartPolicy: String? = nil, grace: Int64 = 5) -> Pod {
+        var pod = Pod(metadata: ObjectMeta(name: name, namespace: "default"))
+        var container = Container(name: "main", image: Self.image)
+        container.command = ["sh", "-c", script]
+        container.imagePullPolicy = "IfNotPresent"
+        var spec = PodSpec(containers: [container])
+        spec.nodeName = Self.nodeName
+        spec.restartPolicy = restartPolicy
+        spec.terminationGracePeriodSeconds = grace
+        pod.spec = spec
+        return pod
+    }
+
+    /// Waits until `condition` holds for the pod in the API (up to `limit`); returns the pod.
+    @discardableResult
+    func waitForPod(_ name: String, limit: Duration = .seconds(30), _ condition: (Pod) -> Bool) async throws -> Pod {
+        let deadline = ContinuousClock.now + limit
+        var last: Pod?
+        while ContinuousClock.now < deadline {
+            last = try? await client.get(Pod.self, name: name, namespace: "default")
+            if let last, condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("pod \(name) never reached the expected state; last status: \(String(describing: last?.status))")
+    }
+
+    /// `busybox wget` from the node's namespace; nil when nothing answers within 3 s.
+    func fetch(_ url: String) async throws -> String? {
+        // (busybox wget's -T crashes in Debian's static build; the command's own timeout bounds it.)
+        do {
+            let result = try await node.run("busybox", ["wget", "-q", "-O", "-", url], timeout: .seconds(3))
+            return result.exitCode == 0 ? result.standardOutput : nil
+        } catch is CommandTimedOut {
+            return nil
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
