@@ -10,14 +10,15 @@ public enum DefaultNetwork {
     public static let bridgeName = "swiftlet0"
 
     /// The conflist text for `podCIDRs` (one per family, as the Node's spec.podCIDRs lists them).
-    public static func configurationList(podCIDRs: [IPNetwork], includePortmap: Bool, dataDirectory: String? = nil) -> String {
+    /// `cniVersion`: 1.1.0 unless a plugin of the chain is older (Debian 12's portmap stops at 1.0.0).
+    public static func configurationList(podCIDRs: [IPNetwork], includePortmap: Bool, dataDirectory: String? = nil,
+                                         cniVersion: String = "1.1.0") -> String {
         let ranges = podCIDRs.map { #"[{"subnet": "\#($0.network)/\#($0.prefixLength)"}]"# }.joined(separator: ", ")
         let dataDir = dataDirectory.map { #", "dataDir": "\#($0)""# } ?? ""
         let portmap = includePortmap ? #",\#n    {"type": "portmap", "capabilities": {"portMappings": true}}"# : ""
         return #"""
             {
-              "cniVersion": "1.1.0",
-              "cniVersions": ["1.0.0", "1.1.0"],
+              "cniVersion": "\#(cniVersion)",
               "name": "\#(networkName)",
               "plugins": [
                 {

@@ -39,6 +39,7 @@ public final class Kubelet: Sendable {
         let connection = try RuntimeConnection(socketPath: Self.socketPath(configuration.runtimeEndpoint))
         defer { Task { await connection.close() } }
         let version = await waitForRuntime(connection)
+        try Task.checkCancellation()
         let facts = HostFacts.read(diskPath: configuration.rootDirectory)
         let hostIPs = configuration.nodeIPs.isEmpty ? Array(facts.addresses.prefix(1)) : configuration.nodeIPs
         let resolvConf = (try? String(contentsOfFile: configuration.resolvConf, encoding: .utf8)) ?? ""
@@ -279,14 +280,23 @@ final class SourcesReady: Sendable {
         waiters.forEach { $0.resume() }
     }
 
+    /// Returns once every source arrived, or when the task is cancelled.
     func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.remaining <= 0 { return true }
-                state.waiters.append(continuation)
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if state.remaining <= 0 || Task.isCancelled { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
+        } onCancel: {
+            let waiters = state.withLock { state in
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume() }
         }
     }
 }

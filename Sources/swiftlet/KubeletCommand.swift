@@ -32,7 +32,7 @@ struct KubeletCommand: AsyncParsableCommand {
                 group.addTask { try await kubelet.run(); throw CancellationError() }
             }
         }
-        let signals = TerminationSignals(cancelling: task)
+        let signals = TerminationSignals(cancelling: task, exitAfter: .seconds(10))
         defer { signals.cancel() }
         let result = await task.result
         try? await client?.shutdown()

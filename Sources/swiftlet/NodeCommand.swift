@@ -29,7 +29,7 @@ struct NodeRun: AsyncParsableCommand {
         var (configuration, warnings) = try kubelet.configuration()
         warnings.forEach { print("swiftlet node: warning: \($0)") }
         configuration.runtimeEndpoint = runtime.listen
-        try writeDefaultNetwork()
+        try await writeDefaultNetwork()
         let daemon = try runtime.daemon(extraPluginFolders: [RuntimeCommand.executableFolder])
         print("swiftlet node: node \(configuration.nodeName), \(kubelet.kubeconfig == nil ? "standalone (static pods from \(configuration.podManifestPath ?? "-"))" : "joined through \(kubelet.kubeconfig!)")")
         try await KubeletCommand.runKubelet(configuration, kubeconfig: kubelet.kubeconfig) {
@@ -40,16 +40,32 @@ struct NodeRun: AsyncParsableCommand {
     }
 
     /// Our bridge and IPAM on `--pod-cidr`, when no CNI config exists yet.
-    func writeDefaultNetwork() throws {
+    func writeDefaultNetwork() async throws {
         let folder = runtime.cniConfDir
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         guard !existing.contains(where: { $0.hasSuffix(".conflist") || $0.hasSuffix(".conf") || $0.hasSuffix(".json") }) else { return }
         guard let network = IPNetwork(podCIDR) else { throw ValidationError("--pod-cidr \(podCIDR) is not a network such as 10.88.0.0/16") }
-        let portmap = runtime.cniBinDir.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/portmap") }
+        let portmap = runtime.cniBinDir.split(separator: ":").map { "\($0)/portmap" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        // The list's version must be one every plugin speaks: ask portmap (VERSION) whether it knows 1.1.0.
+        var version = "1.1.0"
+        if let portmap, !(try await Self.speaks("1.1.0", plugin: portmap)) { version = "1.0.0" }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/" + DefaultNetwork.fileName
-        try DefaultNetwork.configurationList(podCIDRs: [network], includePortmap: portmap).write(toFile: path, atomically: true, encoding: .utf8)
+        try DefaultNetwork.configurationList(podCIDRs: [network], includePortmap: portmap != nil, cniVersion: version)
+            .write(toFile: path, atomically: true, encoding: .utf8)
         print("swiftlet node: wrote \(path) (pod network \(podCIDR) on bridge \(DefaultNetwork.bridgeName))")
+    }
+}
+
+extension NodeRun {
+    /// Whether a CNI plugin lists `version` among its supported versions (CNI_COMMAND=VERSION).
+    static func speaks(_ version: String, plugin: String) async throws -> Bool {
+        let folder = (plugin as NSString).deletingLastPathComponent
+        let name = (plugin as NSString).lastPathComponent
+        let output = try await PluginExecutor(pluginDirectories: [folder], timeout: .seconds(10))
+            .run(name, command: .version, environment: [:], stdin: Data(#"{"cniVersion":"1.0.0"}"#.utf8))
+        let answer = try JSONSerialization.jsonObject(with: output) as? [String: Any]
+        return (answer?["supportedVersions"] as? [String])?.contains(version) ?? false
     }
 }
 

@@ -99,7 +99,8 @@ struct RuntimeDaemon: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await runtime.watchExits() }
             group.addTask {
-                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)],
+                                          stopping: { runtime.events.finishAll() }) {
                     onListening()
                 }
                 // The server ended (cancelled): end the exit watcher with it.

@@ -6,11 +6,21 @@ import Foundation
 struct TerminationSignals {
     private let sources: [DispatchSourceSignal]
 
-    init(cancelling task: Task<Void, any Error>) {
+    /// `exitAfter`: a bound on the shutdown; past it the process exits anyway (a daemon whose
+    /// containers are owned by their shims loses nothing by it).
+    init(cancelling task: Task<Void, any Error>, exitAfter: Duration? = nil) {
         sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { task.cancel() }
+            source.setEventHandler {
+                task.cancel()
+                if let exitAfter {
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(exitAfter.components.seconds * 1000))) {
+                        print("swiftlet: shutdown took longer than \(exitAfter); exiting")
+                        exit(0)
+                    }
+                }
+            }
             source.resume()
             return source
         }

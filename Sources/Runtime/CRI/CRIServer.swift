@@ -8,7 +8,10 @@ import Glibc
 /// runtime), the way the kubelet, crictl and `swiftlet ctl` reach it.
 public enum CRIServer {
     /// Serves until the task is cancelled. A stale socket from an earlier run is replaced.
-    public static func serve(socketPath: String, services: [any RegistrableRPCService], ready: @Sendable () -> Void = {}) async throws {
+    /// `stopping`: called when shutdown begins, to end long-lived streams (container events) that
+    /// a graceful shutdown would otherwise wait for forever.
+    public static func serve(socketPath: String, services: [any RegistrableRPCService], stopping: @escaping @Sendable () -> Void = {},
+                             ready: @Sendable () -> Void = {}) async throws {
         let folder = (socketPath as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         unlink(socketPath)
@@ -21,6 +24,7 @@ public enum CRIServer {
                 try await Task.sleep(for: .seconds(Int64.max / 2))
             } onCancel: {
                 server.beginGracefulShutdown()
+                stopping()
             }
         }
     }

@@ -26,6 +26,12 @@ public final class ContainerEventHub: Sendable {
         return stream
     }
 
+    /// Ends every subscription: a server shutting down gracefully waits for its open streams,
+    /// and an event stream otherwise never ends by itself.
+    public func finishAll() {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.finish() }
+    }
+
     func publish(_ event: ContainerEvent) {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
     }
