@@ -100,9 +100,7 @@ struct RuntimeDaemon: Sendable {
             group.addTask { await runtime.watchExits() }
             group.addTask {
                 try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)],
-                                          stopping: { runtime.events.finishAll() }) {
-                    onListening()
-                }
+                                          ready: onListening, stopping: { runtime.events.finishAll() })
                 // The server ended (cancelled): end the exit watcher with it.
                 throw CancellationError()
             }

@@ -119,9 +119,15 @@ final class KubeletTestNode: @unchecked Sendable {
     func startKubelet(_ configuration: KubeletConfiguration? = nil, standalone: Bool = false) async {
         let kubelet = Kubelet(configuration: configuration ?? self.configuration, client: standalone ? nil : client, log: { _ in })
         let ready = AsyncStream.makeStream(of: Void.self)
-        self.kubelet = Task { try await kubelet.run { ready.continuation.yield() } }
+        self.kubelet = Task {
+            // A kubelet that fails before it is ready ends the stream, so the wait below ends too.
+            defer { ready.continuation.finish() }
+            try await kubelet.run { ready.continuation.yield() }
+        }
         var iterator = ready.stream.makeAsyncIterator()
-        _ = await iterator.next()
+        if await iterator.next() == nil, let result = await self.kubelet?.result {
+            Issue.record("the kubelet ended before it was ready: \(result)")
+        }
     }
 
     func stopKubelet() async {

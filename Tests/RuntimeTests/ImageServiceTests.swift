@@ -24,13 +24,17 @@ struct ImageServiceTests {
             let socket = root.runDirectory + "/runtime.sock"
             let ready = AsyncStream.makeStream(of: Void.self)
             let server = Task {
-                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: pods)]) {
-                    ready.continuation.yield()
-                }
+                // A server that fails to start ends the stream, so the wait below ends too.
+                defer { ready.continuation.finish() }
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: pods)],
+                                          ready: { ready.continuation.yield() })
             }
             defer { server.cancel() }
             var readiness = ready.stream.makeAsyncIterator()
-            _ = await readiness.next()
+            guard await readiness.next() != nil else {
+                try await server.value  // the server ended before it listened: its error says why
+                return
+            }
             try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
                 try await body(Runtime_V1_ImageService.Client(wrapping: client), Runtime_V1_RuntimeService.Client(wrapping: client), socket, images)
             }

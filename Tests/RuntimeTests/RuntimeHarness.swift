@@ -57,15 +57,21 @@ struct RuntimeHarness {
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask { await runtime.watchExits(every: exitCheckInterval) }
                     group.addTask {
-                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)]) {
-                            ready.continuation.yield()
-                        }
+                        // A server that fails to start ends the stream, so the wait below ends too.
+                        defer { ready.continuation.finish() }
+                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)],
+                                                  ready: { ready.continuation.yield() }, stopping: { runtime.events.finishAll() })
                         throw CancellationError()
                     }
                 }
             }
             var readiness = ready.stream.makeAsyncIterator()
-            _ = await readiness.next()
+            guard await readiness.next() != nil else {
+                // The server ended before it listened: its error says why.
+                await node.delete()
+                try await server.value
+                return
+            }
             var failure: (any Error)?
             do {
                 try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in

@@ -8,10 +8,11 @@ import Glibc
 /// runtime), the way the kubelet, crictl and `swiftlet ctl` reach it.
 public enum CRIServer {
     /// Serves until the task is cancelled. A stale socket from an earlier run is replaced.
-    /// `stopping`: called when shutdown begins, to end long-lived streams (container events) that
-    /// a graceful shutdown would otherwise wait for forever.
-    public static func serve(socketPath: String, services: [any RegistrableRPCService], stopping: @escaping @Sendable () -> Void = {},
-                             ready: @Sendable () -> Void = {}) async throws {
+    /// `ready`: called once the socket listens. `stopping`: called when shutdown begins, to end
+    /// long-lived streams (container events) that a graceful shutdown would otherwise wait for
+    /// forever. (`ready` comes first so that a trailing closure means `ready`.)
+    public static func serve(socketPath: String, services: [any RegistrableRPCService], ready: @Sendable () -> Void = {},
+                             stopping: @escaping @Sendable () -> Void = {}) async throws {
         let folder = (socketPath as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         unlink(socketPath)
