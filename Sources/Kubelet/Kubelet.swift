@@ -17,6 +17,10 @@ public final class Kubelet: Sendable {
     let terminatedUIDs = Mutex<Set<String>>([])
     /// The pod UIDs each source currently names; a runtime pod outside them all is an orphan.
     let sourcePods = Mutex<[String: Set<String>]>([:])
+    /// The static pods the manifest folder holds now, by UID.
+    let staticPods = Mutex<[String: Pod]>([:])
+    /// Each static pod's current mirror in the API, by the static pod's UID: where its statuses go.
+    let mirrorTargets = Mutex<[String: StatusTarget]>([:])
 
     public init(configuration: KubeletConfiguration, client: KubeClient?, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.configuration = configuration
@@ -73,7 +77,11 @@ public final class Kubelet: Sendable {
                 }
             }
             if let client {
-                group.addTask { await self.followAPIPods(client, workers: workers, ready: sourcesReady) }
+                let pods = Informer<Pod>(client: client, options: .init(fieldSelector: "spec.nodeName=\(configuration.nodeName)"))
+                group.addTask { await self.followAPIPods(pods, workers: workers, ready: sourcesReady) }
+                if configuration.podManifestPath != nil {
+                    group.addTask { await self.followMirrorPods(client, pods: pods, workers: workers) }
+                }
             }
             if let manifests = configuration.podManifestPath {
                 group.addTask { await self.followStaticPods(manifests, workers: workers, ready: sourcesReady) }
@@ -175,8 +183,7 @@ public final class Kubelet: Sendable {
 
     // MARK: - Pod sources
 
-    func followAPIPods(_ client: KubeClient, workers: PodWorkers, ready: SourcesReady) async {
-        let informer = Informer<Pod>(client: client, options: .init(fieldSelector: "spec.nodeName=\(configuration.nodeName)"))
+    func followAPIPods(_ informer: Informer<Pod>, workers: PodWorkers, ready: SourcesReady) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await informer.run() }
             group.addTask {
@@ -184,11 +191,11 @@ public final class Kubelet: Sendable {
                     let pod = event.object
                     let uid = pod.metadata.uid ?? ""
                     // Mirror pods reflect static pods; the static pod itself is what runs.
-                    if pod.metadata.annotations?[KubeletLabels.configMirror] != nil { continue }
+                    if MirrorPods.isMirror(pod) { continue }
                     if self.terminatedUIDs.withLock({ $0.contains(uid) }) { continue }
                     switch event {
                     case .added, .updated:
-                        workers.update(.init(pod: pod, terminating: pod.metadata.deletionTimestamp != nil, target: pod.key))
+                        workers.update(.init(pod: pod, terminating: pod.metadata.deletionTimestamp != nil, target: StatusTarget(key: pod.key, uid: uid)))
                     case .deleted:
                         // Gone from the API (forced, or deleted while we were away): stop it, report nothing.
                         workers.update(.init(pod: pod, terminating: true, target: nil))
@@ -219,15 +226,16 @@ public final class Kubelet: Sendable {
                 lastErrors = loaded.errors
             }
             let wanted = Dictionary(loaded.pods.map { ($0.metadata.uid ?? "", $0) }) { first, _ in first }
+            staticPods.withLock { $0 = wanted }
             for (uid, pod) in wanted where current[uid] == nil {
                 log("kubelet: static pod \(pod.key) (\(uid)) from \(directory)")
-                workers.update(.init(pod: pod, terminating: false, target: nil))
+                workers.update(.init(pod: pod, terminating: false, target: mirrorTargets.withLock { $0[uid] }))
             }
             for (uid, pod) in current where wanted[uid] == nil {
                 log("kubelet: static pod \(pod.key) (\(uid)) removed from \(directory)")
                 var removed = pod
                 removed.metadata.deletionGracePeriodSeconds = pod.spec?.terminationGracePeriodSeconds ?? 30
-                workers.update(.init(pod: removed, terminating: true, target: nil))
+                workers.update(.init(pod: removed, terminating: true, target: mirrorTargets.withLock { $0[uid] }))
             }
             current = wanted
             sourcePods.withLock { $0["file"] = Set(wanted.keys) }
@@ -235,6 +243,52 @@ public final class Kubelet: Sendable {
                 first = false
                 await ready.arrived()
             }
+            try? await Task.sleep(for: configuration.fileCheckFrequency)
+        }
+    }
+
+    /// Keeps a mirror pod in the API for every static pod (when the API can be reached): creates
+    /// missing ones, replaces stale or deleted ones, removes those whose static pod went, and
+    /// points each static pod's statuses at its mirror.
+    func followMirrorPods(_ client: KubeClient, pods informer: Informer<Pod>, workers: PodWorkers) async {
+        await informer.waitUntilSynced()
+        var lastFailure = ""
+        while !Task.isCancelled {
+            let plan = MirrorPods.plan(staticPods: Array(staticPods.withLock { $0.values }),
+                                       mirrors: informer.store.list().filter(MirrorPods.isMirror))
+            let links = Dictionary(plan.links.map { ($0.staticUID, $0.mirror) }) { first, _ in first }
+            let moved = mirrorTargets.withLock { targets -> [String] in
+                defer { targets = links }
+                return Set(targets.keys).union(links.keys).filter { targets[$0] != links[$0] }
+            }
+            for uid in moved {
+                guard var work = workers.work(uid: uid), !work.terminating else { continue }
+                work.target = links[uid]
+                workers.update(work)
+            }
+            var failures: [String] = []
+            for action in plan.actions {
+                do {
+                    switch action {
+                    case .delete(let key, let uid):
+                        log("kubelet: deleting mirror pod \(key) (\(uid)): its static pod changed or went, or it is being deleted")
+                        try await client.delete(Pod.self, name: key.name, namespace: key.namespace, options: DeleteOptions(gracePeriodSeconds: 0, uid: uid))
+                    case .create(let staticPod):
+                        let node = try await client.get(Node.self, name: configuration.nodeName)
+                        let mirror = MirrorPods.mirror(of: staticPod, node: (configuration.nodeName, node.metadata.uid ?? ""))
+                        _ = try await client.create(mirror, namespace: staticPod.metadata.namespace)
+                        log("kubelet: created mirror pod \(staticPod.key) for static pod \(staticPod.metadata.uid ?? "")")
+                    }
+                } catch {
+                    // NotFound on delete: gone already. AlreadyExists on create: the informer is behind.
+                    if error.reason != .notFound && error.reason != .alreadyExists && error.reason != .conflict {
+                        failures.append("\(action.subject): \(error)")
+                    }
+                }
+            }
+            let failure = failures.joined(separator: "; ")
+            if failure != lastFailure, !failure.isEmpty { log("kubelet: mirror pods not in step, retrying: \(failure)") }
+            lastFailure = failure
             try? await Task.sleep(for: configuration.fileCheckFrequency)
         }
     }
@@ -250,8 +304,8 @@ public final class Kubelet: Sendable {
         if let client, let target = work.target {
             await statuses.flush(uid: uid)
             do {
-                try await client.delete(Pod.self, name: target.name, namespace: target.namespace,
-                                        options: DeleteOptions(gracePeriodSeconds: 0, uid: uid))
+                try await client.delete(Pod.self, name: target.key.name, namespace: target.key.namespace,
+                                        options: DeleteOptions(gracePeriodSeconds: 0, uid: target.uid))
             } catch {
                 // NotFound: already gone; Conflict: a namesake took its place. Neither is ours to delete.
                 if error.reason != .notFound && error.reason != .conflict {

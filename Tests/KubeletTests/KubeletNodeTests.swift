@@ -194,6 +194,74 @@ struct KubeletNodeTests {
         }
     }
 
+    @Test func staticPodsAreMirroredToTheAPIWithTheirStatuses() async throws {
+        try await KubeletTestNode.with { node in
+            let manifests = node.root.manifestDirectory
+            try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+            var configuration = node.configuration
+            configuration.podManifestPath = manifests
+            await node.startKubelet(configuration)
+            func manifest(port: Int) -> String {
+                """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: mirrored, labels: {app: mirrored}}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                  - name: httpd
+                    image: \(KubeletTestNode.image)
+                    imagePullPolicy: IfNotPresent
+                    command: [httpd, -f, -p, "\(port)", -h, /tmp]
+                """
+            }
+            let name = "mirrored-\(KubeletTestNode.nodeName)"
+            func isRunningMirror(_ pod: Pod) -> Bool {
+                pod.metadata.annotations?["kubernetes.io/config.mirror"] != nil && pod.metadata.deletionTimestamp == nil
+                    && pod.status?.phase == "Running" && pod.status?.containerStatuses?.first?.ready == true
+            }
+            try manifest(port: 8080).write(toFile: manifests + "/web.yaml", atomically: true, encoding: .utf8)
+            let first = try await node.waitForPod(name, isRunningMirror)
+            let nodeObject = try await node.client.get(Node.self, name: KubeletTestNode.nodeName)
+            #expect(first.metadata.ownerReferences == [OwnerReference(apiVersion: "v1", kind: "Node", name: KubeletTestNode.nodeName,
+                                                                      uid: nodeObject.metadata.uid ?? "?", controller: true)])
+            let hash = first.metadata.annotations?["kubernetes.io/config.hash"]
+            #expect(hash != nil && first.metadata.annotations?["kubernetes.io/config.mirror"] == hash)
+            #expect(first.metadata.uid != hash, "the mirror has its own UID")
+            #expect(first.metadata.labels?["app"] == "mirrored")
+            #expect(first.status?.podIP?.hasPrefix("10.90.0.") == true, "the static pod's status reached its mirror")
+            let containerID = first.status?.containerStatuses?.first?.containerID
+
+            // Someone deletes the mirror: it comes back, and the static pod keeps running untouched.
+            try await node.client.delete(Pod.self, name: name, namespace: "default")
+            let second = try await node.waitForPod(name) { isRunningMirror($0) && $0.metadata.uid != first.metadata.uid }
+            #expect(second.status?.containerStatuses?.first?.containerID == containerID)
+            #expect(second.status?.containerStatuses?.first?.restartCount == 0)
+
+            // A changed manifest is a new static pod: a new mirror with the new hash replaces the old.
+            try manifest(port: 8081).write(toFile: manifests + "/web.yaml", atomically: true, encoding: .utf8)
+            let changed = try await node.waitForPod(name) {
+                isRunningMirror($0) && $0.metadata.annotations?["kubernetes.io/config.mirror"] != hash
+                    && $0.status?.containerStatuses?.first?.containerID != containerID
+            }
+            #expect(changed.spec?.containers.first?.command?.contains("8081") == true)
+
+            // The manifest goes: so does the mirror.
+            try FileManager.default.removeItem(atPath: manifests + "/web.yaml")
+            var gone = false
+            for _ in 0..<100 {
+                do {
+                    _ = try await node.client.get(Pod.self, name: name, namespace: "default")
+                } catch let error as KubeAPIError {
+                    gone = error.reason == .notFound
+                    if gone { break }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(gone, "a removed manifest removes its mirror pod")
+        }
+    }
+
     @Test func standaloneStaticPodsAreAddedChangedAndRemoved() async throws {
         try await KubeletTestNode.with { node in
             let manifests = node.root.manifestDirectory

@@ -15,7 +15,7 @@ public final class StatusManager: Sendable {
         /// Set once the API holds this status (or there is no API).
         var sent = false
         /// The pod's object in the API, where statuses go; nil standalone.
-        var target: ObjectKey? = nil
+        var target: StatusTarget? = nil
 
         // The snapshot file holds what an operator reads, not the bookkeeping.
         enum CodingKeys: String, CodingKey { case namespace, name, uid, status }
@@ -42,7 +42,7 @@ public final class StatusManager: Sendable {
     static func isTerminal(_ status: PodStatus?) -> Bool { status?.phase == "Succeeded" || status?.phase == "Failed" }
 
     /// Records `status` for `pod`; `target` is the API object to patch (nil: keep it local).
-    func set(_ pod: Pod, _ status: PodStatus, target: ObjectKey?) {
+    func set(_ pod: Pod, _ status: PodStatus, target: StatusTarget?) {
         let uid = pod.metadata.uid ?? ""
         let changed = entries.withLock { entries -> Bool in
             if let old = entries[uid] {
@@ -101,7 +101,7 @@ public final class StatusManager: Sendable {
         }
     }
 
-    func patch(_ client: KubeClient, _ entry: Entry, _ target: ObjectKey) async throws(KubeAPIError) {
+    func patch(_ client: KubeClient, _ entry: Entry, _ target: StatusTarget) async throws(KubeAPIError) {
         // A merge patch replaces the lists whole (container statuses, conditions), so a state
         // that changed from waiting to running loses its old key; the UID guards against a namesake.
         struct Body: Encodable {
@@ -110,8 +110,8 @@ public final class StatusManager: Sendable {
             var status: PodStatus
         }
         let encoder = JSONEncoder()
-        let body = (try? encoder.encode(Body(metadata: .init(uid: entry.uid), status: entry.status))) ?? Data()
-        _ = try await client.patch(Pod.self, name: target.name, namespace: target.namespace, patch: Patch(.merge, body: Array(body)), subresource: "status")
+        let body = (try? encoder.encode(Body(metadata: .init(uid: target.uid), status: entry.status))) ?? Data()
+        _ = try await client.patch(Pod.self, name: target.key.name, namespace: target.key.namespace, patch: Patch(.merge, body: Array(body)), subresource: "status")
     }
 
     func writeSnapshot() {

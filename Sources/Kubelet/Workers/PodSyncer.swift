@@ -38,7 +38,7 @@ final class PodSyncer: Sendable {
     }
 
     /// `target`: the API object the status goes to (nil standalone).
-    func sync(_ pod: Pod, terminating: Bool, target: ObjectKey?) async throws -> Outcome {
+    func sync(_ pod: Pod, terminating: Bool, target: StatusTarget?) async throws -> Outcome {
         let uid = pod.metadata.uid ?? ""
         let observed = try await observation.observe(uid: uid)
         let previous = statuses.status(uid: uid) ?? pod.status

@@ -11,7 +11,7 @@ final class PodWorkers: Sendable {
         /// Deleted (or marked for deletion): stop everything, then report back.
         var terminating: Bool
         /// The API object statuses go to; nil for a standalone static pod.
-        var target: ObjectKey?
+        var target: StatusTarget?
     }
 
     struct Worker {
