@@ -194,6 +194,44 @@ struct KubeletNodeTests {
         }
     }
 
+    @Test func anAPIServerAwayForAMinuteRestartsNothingAndIsCaughtUpAfter() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            let client = node.client
+            _ = try await client.create(node.pod("steady", "echo up > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"), namespace: "default")
+            _ = try await client.create(node.pod("finisher", "sleep 8", restartPolicy: "Never"), namespace: "default")
+            let steady = try await node.waitForPod("steady") { $0.status?.containerStatuses?.first?.ready == true }
+            _ = try await node.waitForPod("finisher") { $0.status?.phase == "Running" }
+            let containerID = steady.status?.containerStatuses?.first?.containerID
+
+            // Away for 60 s: every watch cut, every request unanswered. The finisher ends meanwhile.
+            node.api.outage(for: .seconds(60))
+            let away = Date()
+            try await Task.sleep(for: .seconds(30))
+            #expect(try await node.fetch("http://\(steady.status!.podIP!):8080/") != nil, "pods keep serving while the API is away")
+            try await Task.sleep(for: .seconds(30))
+
+            // Back: the lease is renewed, the finisher's end reported, the steady pod untouched.
+            let finished = try await node.waitForPod("finisher", limit: .seconds(10)) { $0.status?.phase == "Succeeded" }
+            #expect(finished.status?.containerStatuses?.first?.state?.terminated?.exitCode == 0)
+            let back = MicroTime(away.addingTimeInterval(60))
+            var renewed: MicroTime?
+            for _ in 0..<100 {
+                renewed = (try? await client.get(Lease.self, name: KubeletTestNode.nodeName, namespace: "kube-node-lease"))?.spec?.renewTime
+                if let renewed, renewed > back { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(renewed.map { $0 > back } == true, "the lease is renewed once the API is back")
+            let after = try await client.get(Pod.self, name: "steady", namespace: "default")
+            #expect(after.status?.containerStatuses?.first?.containerID == containerID, "no container restarted")
+            #expect(after.status?.containerStatuses?.first?.restartCount == 0)
+            #expect(after.status?.phase == "Running")
+            let ready = try await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
+            #expect(ready?.status == "True")
+            #expect(try await node.ctl(["pods", "-q"]).split(separator: "\n").count == 1, "only the steady pod's sandbox is left")
+        }
+    }
+
     @Test func staticPodsAreMirroredToTheAPIWithTheirStatuses() async throws {
         try await KubeletTestNode.with { node in
             let manifests = node.root.manifestDirectory

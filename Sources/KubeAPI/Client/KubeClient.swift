@@ -47,6 +47,10 @@ public final class KubeClient: Sendable {
         http.timeout = .init(connect: .init(configuration.connectTimeout))
         http.decompression = .disabled
         http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        // A failed dial fails the request at once, as in client-go: every caller retries on its
+        // own schedule. The pool's own retries back off towards a minute, so after an outage of
+        // the API server the first request could wait that long for a connection.
+        http.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.limiter = RateLimiter(queriesPerSecond: configuration.queriesPerSecond, burst: configuration.burst)
         self.staticToken = configuration.bearerToken

@@ -119,6 +119,13 @@ public final class TestAPIServer: Sendable {
         await current.task.value
     }
 
+    /// The server goes away for `duration`, as a crashed or cut-off API server does: watches
+    /// are cut mid-event, and requests, on open connections as on new ones, get no answer.
+    public func outage(for duration: Duration) {
+        faults.refuseConnections(for: duration)
+        store.cutWatches(abruptly: true)
+    }
+
     // MARK: Identities
 
     /// A bearer token the server accepts for `user` in `groups`.
@@ -165,6 +172,8 @@ public final class TestAPIServer: Sendable {
                     case .head: break requestBody
                     }
                 }
+                // Down: a request on a connection opened before the outage goes unanswered too.
+                if faults.isRefusing { return }
                 var request = Request(head: head, body: body)
                 if certificateIdentity == nil {
                     let certificate = try? await connection.channel.nioSSL_peerCertificate().get()
