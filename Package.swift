@@ -169,6 +169,8 @@ let package = Package(
             ],
             path: "Benchmarks/RuntimeBench"),
 
+        // Pod start-up latency, density and adoption of the kubelet (Benchmarks/kubelet.sh).
+        .executableTarget(name: "kubelet-bench", dependencies: ["KubeAPI", "TestAPIServer"], path: "Benchmarks/KubeletBench"),
         // Proxy sync at scale against a bare iptables-restore and kube-proxy's layout (Benchmarks/proxy.sh).
         .executableTarget(name: "proxy-bench", dependencies: ["Proxy", "KubeAPI", "CNI"], path: "Benchmarks/ProxyBench"),
 

@@ -194,6 +194,40 @@ struct KubeletNodeTests {
         }
     }
 
+    @Test func aRestartedKubeletAdoptsAHundredPodsWithoutRestartingAny() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            let names = (0..<100).map { "many-\($0)" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for name in names { group.addTask { _ = try await node.client.create(node.pod(name, "exec sleep 100000", grace: 0), namespace: "default") } }
+                try await group.waitForAll()
+            }
+            func runningPods() async throws -> [String: Pod] {
+                let pods = try await node.client.list(Pod.self, namespace: "default").items.filter { $0.status?.containerStatuses?.first?.ready == true }
+                return Dictionary(pods.map { ($0.metadata.name ?? "", $0) }) { first, _ in first }
+            }
+            var before: [String: Pod] = [:]
+            for _ in 0..<240 where before.count < names.count {
+                try await Task.sleep(for: .milliseconds(500))
+                before = try await runningPods()
+            }
+            #expect(before.count == names.count, "all 100 pods run before the restart")
+
+            await node.stopKubelet()
+            await node.startKubelet()
+            try await Task.sleep(for: .seconds(5))
+            let after = try await runningPods()
+            let kept = names.filter { name in
+                let old = before[name]?.status?.containerStatuses?.first, new = after[name]?.status?.containerStatuses?.first
+                return new != nil && new?.containerID == old?.containerID && new?.restartCount == 0
+                    && new?.state?.running?.startedAt == old?.state?.running?.startedAt
+            }
+            #expect(kept.count == names.count, "every pod keeps its container: \(names.count - kept.count) did not")
+            #expect(try await node.ctl(["pods", "-q"]).split(separator: "\n").count == names.count, "no second sandbox")
+            #expect(try await node.ctl(["ps", "-a", "-q"]).split(separator: "\n").count == names.count, "no second container")
+        }
+    }
+
     @Test func anAPIServerAwayForAMinuteRestartsNothingAndIsCaughtUpAfter() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()

@@ -1,0 +1,277 @@
+// Pod start-up latency, density and adoption of the kubelet, against our test API server and a
+// running `swiftlet runtime` (Benchmarks/kubelet.sh sets both up inside a network namespace).
+//
+//   kubelet-bench SWIFTLET RUNTIME_SOCKET RUNTIME_PID SCRATCH [serial parallel density]
+//
+// Latency: pod created in the API → its status Running seen through a watch, the image present.
+// Density: resident memory and idle CPU of the kubelet and the runtime with that many pods
+// running. Adoption: the kubelet is restarted under those pods; none may be restarted or get a
+// second sandbox.
+import Foundation
+import KubeAPI
+import TestAPIServer
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 5 else {
+    FileHandle.standardError.write(Data("usage: kubelet-bench SWIFTLET RUNTIME_SOCKET RUNTIME_PID SCRATCH [serial parallel density]\n".utf8))
+    exit(2)
+}
+let swiftlet = arguments[1], socket = arguments[2], scratch = arguments[4]
+let runtimePID = pid_t(arguments[3]) ?? 0
+let counts = arguments.dropFirst(5).compactMap { Int($0) }
+let serialCount = counts.count > 0 ? counts[0] : 50
+let parallelCount = counts.count > 1 ? counts[1] : 50
+let densityCount = counts.count > 2 ? counts[2] : 100
+let nodeName = "bench-node"
+let image = "localhost/swiftlet/busybox:latest"
+
+struct BenchFailure: Error, CustomStringConvertible { var description: String }
+
+// MARK: - Processes
+
+/// `swiftlet ctl` against the runtime; its output lines.
+func ctl(_ arguments: [String]) throws -> [Substring] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: swiftlet)
+    process.arguments = ["ctl", "-r", "unix://" + socket] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).split(separator: "\n")
+}
+
+func startKubelet(kubeconfig: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: swiftlet)
+    process.arguments = [
+        "kubelet", "--kubeconfig", kubeconfig, "--node-name", nodeName,
+        "--container-runtime-endpoint", "unix://" + socket, "--root-dir", scratch + "/kubelet",
+        "--pod-logs-dir", scratch + "/pods", "--max-pods", "250", "--cgroup-root", "/swiftlet-bench-kubepods",
+    ]
+    let log = FileHandle(forWritingAtPath: scratch + "/kubelet.log") ?? .standardError
+    log.seekToEndOfFile()
+    process.standardOutput = log
+    process.standardError = log
+    try process.run()
+    return process
+}
+
+func stop(_ process: Process) {
+    process.terminate()
+    process.waitUntilExit()
+}
+
+/// Resident size (VmRSS) of a process, in bytes.
+func residentBytes(_ pid: pid_t) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+    return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+}
+
+/// CPU time (user + system) a process has used, in clock ticks.
+func cpuTicks(_ pid: pid_t) -> Int {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let end = stat.lastIndex(of: ")") else { return 0 }
+    // Fields after the command name: state is field 3, utime 14, stime 15.
+    let fields = stat[stat.index(after: end)...].split(separator: " ")
+    return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+}
+
+// MARK: - Pods
+
+func benchPod(_ name: String) -> Pod {
+    var container = Container(name: "main", image: image)
+    container.command = ["sleep", "100000"]
+    container.imagePullPolicy = "IfNotPresent"
+    var spec = PodSpec(containers: [container])
+    spec.nodeName = nodeName
+    spec.terminationGracePeriodSeconds = 0
+    var pod = Pod(metadata: ObjectMeta(name: name, namespace: "default", labels: ["bench": "kubelet"]))
+    pod.spec = spec
+    return pod
+}
+
+/// When each pod was first seen Running through the watch.
+final class RunningTimes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: ContinuousClock.Instant] = [:]
+    private var waiters: [String: CheckedContinuation<ContinuousClock.Instant, Never>] = [:]
+
+    func record(_ name: String) {
+        lock.lock()
+        if seen[name] != nil { lock.unlock(); return }
+        let now = ContinuousClock.now
+        seen[name] = now
+        let waiter = waiters.removeValue(forKey: name)
+        lock.unlock()
+        waiter?.resume(returning: now)
+    }
+
+    func forget(_ name: String) {
+        lock.lock()
+        seen[name] = nil
+        lock.unlock()
+    }
+
+    func whenRunning(_ name: String) async -> ContinuousClock.Instant {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let at = seen[name] {
+                lock.unlock()
+                continuation.resume(returning: at)
+            } else {
+                waiters[name] = continuation
+                lock.unlock()
+            }
+        }
+    }
+}
+
+/// Creates the pod and returns how long until the watch showed it Running (give up after 60 s).
+func startLatency(_ client: KubeClient, _ name: String, _ running: RunningTimes) async throws -> Duration {
+    let start = ContinuousClock.now
+    _ = try await client.create(benchPod(name), namespace: "default")
+    let at = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+        group.addTask { await running.whenRunning(name) }
+        group.addTask {
+            try await Task.sleep(for: .seconds(60))
+            throw BenchFailure(description: "pod \(name) not Running after 60 s; see \(scratch)/kubelet.log")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+    return at - start
+}
+
+func deleteAll(_ client: KubeClient, _ names: [String], _ running: RunningTimes) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for name in names {
+            group.addTask { try await client.delete(Pod.self, name: name, namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0)) }
+        }
+        try await group.waitForAll()
+    }
+    names.forEach(running.forget)
+    // The kubelet stops and removes each sandbox; wait for the runtime to be empty.
+    let deadline = ContinuousClock.now + .seconds(120)
+    while try ctl(["pods", "-q"]).count > 0 {
+        guard ContinuousClock.now < deadline else { throw BenchFailure(description: "sandboxes left 120 s after the pods were deleted") }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+func report(_ label: String, _ latencies: [Duration]) {
+    let sorted = latencies.map(milliseconds).sorted()
+    let p50 = sorted[sorted.count / 2]
+    let p99 = sorted[max(0, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+    print(String(format: "%@: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d pods; targets p50 < 300 ms, p99 < 1000 ms)",
+                 label, p50, p99, sorted.last ?? 0, sorted.count))
+}
+
+// MARK: - Run
+
+let api = try TestAPIServer()
+try await api.start()
+let adminConfig = try Kubeconfig.parse(try api.kubeconfig(user: "bench-admin", groups: ["system:masters"])).clientConfiguration()
+var fastAdmin = adminConfig
+fastAdmin.queriesPerSecond = 1000
+fastAdmin.burst = 1000
+let client = try KubeClient(configuration: fastAdmin)
+let kubeconfigPath = scratch + "/kubelet.kubeconfig"
+try api.kubeconfig(user: "system:node:\(nodeName)", groups: ["system:nodes"]).write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
+FileManager.default.createFile(atPath: scratch + "/kubelet.log", contents: nil)
+
+let running = RunningTimes()
+let informer = Informer<Pod>(client: client, options: .init(labelSelector: "bench=kubelet"))
+let watching = Task {
+    await withDiscardingTaskGroup { group in
+        group.addTask { await informer.run() }
+        group.addTask {
+            for await event in informer.events() {
+                if case .deleted = event { continue }
+                if event.object.status?.phase == "Running", let name = event.object.metadata.name { running.record(name) }
+            }
+        }
+    }
+}
+await informer.waitUntilSynced()
+
+var kubelet = try startKubelet(kubeconfig: kubeconfigPath)
+do {
+    // Ready node first: the kubelet's own start-up is not a pod's.
+    let readyBy = ContinuousClock.now + .seconds(30)
+    while (try? await client.get(Node.self, name: nodeName))?.status?.conditions?.contains(where: { $0.type == "Ready" && $0.status == "True" }) != true {
+        guard ContinuousClock.now < readyBy else { throw BenchFailure(description: "node not Ready after 30 s; see \(scratch)/kubelet.log") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+
+    var serial: [Duration] = []
+    for index in 0..<serialCount { serial.append(try await startLatency(client, "serial-\(index)", running)) }
+    report("start-up, \(serialCount) pods one by one", serial)
+    try await deleteAll(client, (0..<serialCount).map { "serial-\($0)" }, running)
+
+    let parallel = try await withThrowingTaskGroup(of: Duration.self) { group in
+        for index in 0..<parallelCount { group.addTask { try await startLatency(client, "burst-\(index)", running) } }
+        var latencies: [Duration] = []
+        for try await latency in group { latencies.append(latency) }
+        return latencies
+    }
+    report("start-up, \(parallelCount) pods at once", parallel)
+    try await deleteAll(client, (0..<parallelCount).map { "burst-\($0)" }, running)
+
+    // Density: many pods running, then nothing happening.
+    let names = (0..<densityCount).map { "dense-\($0)" }
+    let dense = try await withThrowingTaskGroup(of: Duration.self) { group in
+        for name in names { group.addTask { try await startLatency(client, name, running) } }
+        var latencies: [Duration] = []
+        for try await latency in group { latencies.append(latency) }
+        return latencies
+    }
+    report("start-up, \(densityCount) pods at once", dense)
+    try await Task.sleep(for: .seconds(10))
+    let window = 30.0
+    let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let (kubeletBefore, runtimeBefore) = (cpuTicks(kubelet.processIdentifier), cpuTicks(runtimePID))
+    try await Task.sleep(for: .seconds(window))
+    let kubeletCPU = Double(cpuTicks(kubelet.processIdentifier) - kubeletBefore) / ticksPerSecond / window * 100
+    let runtimeCPU = Double(cpuTicks(runtimePID) - runtimeBefore) / ticksPerSecond / window * 100
+    let mebibyte = 1024.0 * 1024.0
+    print(String(format: "density, %d pods running: kubelet RSS %.1f MiB, idle CPU %.2f%% of a core (targets < 40 MiB, < 2%%)",
+                 densityCount, Double(residentBytes(kubelet.processIdentifier)) / mebibyte, kubeletCPU))
+    print(String(format: "density, %d pods running: runtime RSS %.1f MiB, idle CPU %.2f%% of a core",
+                 densityCount, Double(residentBytes(runtimePID)) / mebibyte, runtimeCPU))
+
+    // Adoption: a restarted kubelet keeps every container and sandbox.
+    let before = try await client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "bench=kubelet")).items
+    let containerIDs = Dictionary(before.map { ($0.metadata.name ?? "", $0.status?.containerStatuses?.first?.containerID ?? "") }) { a, _ in a }
+    stop(kubelet)
+    kubelet = try startKubelet(kubeconfig: kubeconfigPath)
+    try await Task.sleep(for: .seconds(15))
+    let after = try await client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "bench=kubelet")).items
+    let kept = after.filter { pod in
+        let status = pod.status?.containerStatuses?.first
+        return pod.status?.phase == "Running" && status?.restartCount == 0 && status?.containerID == containerIDs[pod.metadata.name ?? ""]
+    }.count
+    let sandboxes = try ctl(["pods", "-q"]).count
+    let containers = try ctl(["ps", "-a", "-q"]).count
+    print("adoption, kubelet restarted under \(densityCount) pods: \(kept)/\(densityCount) pods Running with the same container, not restarted; "
+          + "\(sandboxes) sandboxes, \(containers) containers in the runtime, 15 s after the restart")
+    if kept != densityCount || sandboxes != densityCount || containers != densityCount {
+        throw BenchFailure(description: "adoption failed: \(kept) pods kept, \(sandboxes) sandboxes, \(containers) containers")
+    }
+    try await deleteAll(client, names, running)
+} catch {
+    stop(kubelet)
+    watching.cancel()
+    await api.stop()
+    FileHandle.standardError.write(Data("kubelet-bench: \(error)\n".utf8))
+    exit(1)
+}
+stop(kubelet)
+watching.cancel()
+await api.stop()
