@@ -7,26 +7,13 @@
 # layout, so it runs in a private mount namespace without the v2 mount.
 # Memory: the daemon's RSS idle and with 50 sleeping containers, and each shim's RSS.
 # Everything runs inside a network namespace made here and removed afterwards.
-swift build -c release --product runtime-bench >/dev/null
+# The same flags as Benchmarks/run uses for our products, so the release build is shared, not redone.
+swift build -c release --static-swift-stdlib --product runtime-bench >/dev/null
 images=$(python3 rootfs/build-images.py --cache .build/test-images)
 scratch=$(mktemp -d /tmp/swiftlet-bench-containers-XXXXXX)
 netns="swiftlet-bench-$$"
 daemon=""
-cleanup() {
-  set +e
-  if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; fi
-  # Shims that outlive the daemon (a failed run): by the PIDs they recorded.
-  for pidfile in "$scratch"/state/shims/*/shim.pid; do
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
-  done
-  sleep 0.2
-  grep " $scratch/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for controller in /sys/fs/cgroup/*/swiftlet-bench /sys/fs/cgroup/swiftlet-bench; do
-    [ -d "$controller" ] && find "$controller" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
-  ip netns del "$netns" 2>/dev/null
-  rm -rf "$scratch"
-}
+cleanup() { remove_runtime_leftovers "$scratch" "$netns" swiftlet-bench "$daemon"; }
 trap cleanup EXIT
 ip netns add "$netns"
 in_netns() { nsenter --net="/run/netns/$netns" "$@"; }

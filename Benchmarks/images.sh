@@ -2,7 +2,8 @@
 # ours (copy the blobs into the store with their digests checked, unpack every layer with its
 # diff ID checked) against `umoci unpack` and against plain `tar -x` of the same layers, the
 # floor. Needs root: owners and modes are kept as root keeps them.
-swift build -c release --product runtime-bench >/dev/null
+# The same flags as Benchmarks/run uses for our products, so the release build is shared, not redone.
+swift build -c release --static-swift-stdlib --product runtime-bench >/dev/null
 large="$BENCHMARK_RESULTS/large-image"
 python3 rootfs/build-large-image.py "$large"
 layers=$(python3 -c '

@@ -4,26 +4,13 @@
 # Needs root. No peer: the upstream kubelet is not on the machine; the issue's targets are
 # printed beside the numbers. `swiftlet runtime` runs with our bridge and IPAM on a network
 # namespace made here; the API server is our test API server on that namespace's loopback.
-swift build -c release --product kubelet-bench >/dev/null
+# The same flags as Benchmarks/run uses for our products, so the release build is shared, not redone.
+swift build -c release --static-swift-stdlib --product kubelet-bench >/dev/null
 images=$(python3 rootfs/build-images.py --cache .build/test-images)
 scratch=$(mktemp -d /tmp/swiftlet-bench-kubelet-XXXXXX)
 netns="swiftlet-bench-kubelet-$$"
 daemon=""
-cleanup() {
-  set +e
-  if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; fi
-  # Pods left by a failed run: their shims, by the PIDs they recorded.
-  for pidfile in "$scratch"/state/shims/*/shim.pid; do
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
-  done
-  sleep 0.2
-  grep " $scratch/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for controller in /sys/fs/cgroup/*/swiftlet-bench-kubepods /sys/fs/cgroup/swiftlet-bench-kubepods; do
-    [ -d "$controller" ] && find "$controller" -depth -type d -exec rmdir {} + 2>/dev/null
-  done
-  ip netns del "$netns" 2>/dev/null
-  rm -rf "$scratch"
-}
+cleanup() { remove_runtime_leftovers "$scratch" "$netns" swiftlet-bench-kubepods "$daemon"; }
 trap cleanup EXIT
 ip netns add "$netns"
 ip -n "$netns" link set lo up

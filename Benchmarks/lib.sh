@@ -17,3 +17,23 @@ compare() {
     --export-json "$BENCHMARK_RESULTS/$name.json" "${args[@]}" >/dev/null
   python3 Benchmarks/report.py "$BENCHMARK_RESULTS/$name.json"
 }
+
+# remove_runtime_leftovers SCRATCH NETNS CGROUP [DAEMON_PID]
+# After a benchmark that ran `swiftlet runtime` with its state under SCRATCH: stops the daemon,
+# the shims that outlive it (by the PIDs they recorded), unmounts what is mounted under SCRATCH,
+# removes the cgroup folder CGROUP in every hierarchy, the network namespace and SCRATCH.
+remove_runtime_leftovers() {
+  local scratch=$1 netns=$2 cgroup=$3 daemon=${4:-}
+  set +e
+  if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; fi
+  for pidfile in "$scratch"/state/shims/*/shim.pid; do
+    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+  done
+  sleep 0.2
+  grep " $scratch/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  for controller in /sys/fs/cgroup/*/"$cgroup" /sys/fs/cgroup/"$cgroup"; do
+    [ -d "$controller" ] && find "$controller" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  ip netns del "$netns" 2>/dev/null
+  rm -rf "$scratch"
+}

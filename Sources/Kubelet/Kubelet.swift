@@ -22,12 +22,15 @@ public final class Kubelet: Sendable {
     /// Each static pod's current mirror in the API, by the static pod's UID: where its statuses go.
     let mirrorTargets = Mutex<[String: StatusTarget]>([:])
 
-    public init(configuration: KubeletConfiguration, client: KubeClient?, log: @escaping @Sendable (String) -> Void = { print($0) }) {
+    /// `eventClient`: the client events are sent with (default: `client`); a separate one keeps
+    /// its own rate limit.
+    public init(configuration: KubeletConfiguration, client: KubeClient?, eventClient: KubeClient? = nil,
+                log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.configuration = configuration
         self.client = client
         self.log = log
         statuses = StatusManager(client: client, snapshotPath: configuration.rootDirectory + "/pod-statuses.json", log: log)
-        events = EventRecorder(client: client, nodeName: configuration.nodeName, log: log)
+        events = EventRecorder(client: eventClient ?? client, nodeName: configuration.nodeName, log: log)
     }
 
     /// The socket path of `configuration.runtimeEndpoint` (`unix:///path` or a bare path).

@@ -21,11 +21,15 @@ struct KubeletCommand: AsyncParsableCommand {
 
     /// Runs a kubelet until SIGTERM or SIGINT (containers keep running).
     static func runKubelet(_ configuration: KubeletConfiguration, kubeconfig: String?, alongside: (@Sendable () async throws -> Void)? = nil) async throws {
-        let client = try kubeconfig.map { try KubeClient(configuration: Kubeconfig.load(path: $0).clientConfiguration()) }
+        let clientConfiguration = try kubeconfig.map { try Kubeconfig.load(path: $0).clientConfiguration() }
+        let client = try clientConfiguration.map { try KubeClient(configuration: $0) }
         if client == nil && configuration.podManifestPath == nil {
             throw ValidationError("without --kubeconfig the kubelet runs static pods only: give --pod-manifest-path")
         }
-        let kubelet = Kubelet(configuration: configuration, client: client)
+        // Events get a client (and so a rate limit) of their own, as upstream's kubelet does:
+        // a burst of pods starting must not hold their statuses back behind their events.
+        let eventClient = try clientConfiguration.map { try KubeClient(configuration: $0) }
+        let kubelet = Kubelet(configuration: configuration, client: client, eventClient: eventClient)
         let task = Task {
             try await withThrowingDiscardingTaskGroup { group in
                 if let alongside { group.addTask { try await alongside(); throw CancellationError() } }
@@ -36,6 +40,7 @@ struct KubeletCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let result = await task.result
         try? await client?.shutdown()
+        try? await eventClient?.shutdown()
         if case .failure(let error) = result, !(error is CancellationError) {
             throw error
         }

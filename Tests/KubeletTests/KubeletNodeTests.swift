@@ -91,19 +91,8 @@ struct KubeletNodeTests {
             #expect(Set(events.compactMap(\.reason)).isSuperset(of: ["Created", "Started"]))
 
             // Deleted with 3 s of grace: httpd ends on SIGTERM, the kubelet removes the pod from the API.
-            let start = ContinuousClock.now
             try await node.client.delete(Pod.self, name: "web", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 3))
-            var gone = false
-            while ContinuousClock.now - start < .seconds(15) {
-                do {
-                    _ = try await node.client.get(Pod.self, name: "web", namespace: "default")
-                } catch {
-                    gone = (error as? KubeAPIError)?.reason == .notFound
-                    if gone { break }
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(gone, "the kubelet deletes the pod once it stopped")
+            #expect(try await node.waitUntilGone("web", limit: .seconds(15)), "the kubelet deletes the pod once it stopped")
             #expect(try await node.ctl(["pods", "-q"]).isEmpty, "sandbox removed")
             #expect(try await node.ctl(["ps", "-a", "-q"]).isEmpty, "containers removed")
         }
@@ -268,11 +257,7 @@ struct KubeletNodeTests {
 
     @Test func staticPodsAreMirroredToTheAPIWithTheirStatuses() async throws {
         try await KubeletTestNode.with { node in
-            let manifests = node.root.manifestDirectory
-            try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
-            var configuration = node.configuration
-            configuration.podManifestPath = manifests
-            await node.startKubelet(configuration)
+            let manifests = try await node.startKubeletWithManifests(standalone: false)
             func manifest(port: Int) -> String {
                 """
                 apiVersion: v1
@@ -320,27 +305,13 @@ struct KubeletNodeTests {
 
             // The manifest goes: so does the mirror.
             try FileManager.default.removeItem(atPath: manifests + "/web.yaml")
-            var gone = false
-            for _ in 0..<100 {
-                do {
-                    _ = try await node.client.get(Pod.self, name: name, namespace: "default")
-                } catch let error as KubeAPIError {
-                    gone = error.reason == .notFound
-                    if gone { break }
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(gone, "a removed manifest removes its mirror pod")
+            #expect(try await node.waitUntilGone(name, limit: .seconds(10)), "a removed manifest removes its mirror pod")
         }
     }
 
     @Test func standaloneStaticPodsAreAddedChangedAndRemoved() async throws {
         try await KubeletTestNode.with { node in
-            let manifests = node.root.manifestDirectory
-            try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
-            var configuration = node.configuration
-            configuration.podManifestPath = manifests
-            await node.startKubelet(configuration, standalone: true)
+            let manifests = try await node.startKubeletWithManifests(standalone: true)
             func manifest(_ text: String) -> String {
                 """
                 apiVersion: v1

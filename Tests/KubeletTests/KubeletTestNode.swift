@@ -130,6 +130,30 @@ final class KubeletTestNode: @unchecked Sendable {
         }
     }
 
+    /// Starts the kubelet with static pods from the root's manifest folder; returns the folder.
+    func startKubeletWithManifests(standalone: Bool) async throws -> String {
+        let manifests = root.manifestDirectory
+        try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+        var configuration = self.configuration
+        configuration.podManifestPath = manifests
+        await startKubelet(configuration, standalone: standalone)
+        return manifests
+    }
+
+    /// Waits until the pod is gone from the API (up to `limit`); whether it went.
+    func waitUntilGone(_ name: String, limit: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try await client.get(Pod.self, name: name, namespace: "default")
+            } catch {
+                if error.reason == .notFound { return true }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     func stopKubelet() async {
         kubelet?.cancel()
         _ = await kubelet?.result
