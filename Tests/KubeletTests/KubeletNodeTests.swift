@@ -259,18 +259,7 @@ struct KubeletNodeTests {
         try await KubeletTestNode.with { node in
             let manifests = try await node.startKubeletWithManifests(standalone: false)
             func manifest(port: Int) -> String {
-                """
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: mirrored, labels: {app: mirrored}}
-                spec:
-                  terminationGracePeriodSeconds: 1
-                  containers:
-                  - name: httpd
-                    image: \(KubeletTestNode.image)
-                    imagePullPolicy: IfNotPresent
-                    command: [httpd, -f, -p, "\(port)", -h, /tmp]
-                """
+                KubeletTestNode.staticManifest(name: "mirrored", labels: "{app: mirrored}", command: #"[httpd, -f, -p, "\#(port)", -h, /tmp]"#)
             }
             let name = "mirrored-\(KubeletTestNode.nodeName)"
             func isRunningMirror(_ pod: Pod) -> Bool {
@@ -313,18 +302,8 @@ struct KubeletNodeTests {
         try await KubeletTestNode.with { node in
             let manifests = try await node.startKubeletWithManifests(standalone: true)
             func manifest(_ text: String) -> String {
-                """
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: static-web}
-                spec:
-                  terminationGracePeriodSeconds: 1
-                  containers:
-                  - name: httpd
-                    image: \(KubeletTestNode.image)
-                    imagePullPolicy: IfNotPresent
-                    command: [sh, -c, "mkdir -p /tmp/www && echo \(text) > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
-                """
+                KubeletTestNode.staticManifest(
+                    name: "static-web", command: #"[sh, -c, "mkdir -p /tmp/www && echo \#(text) > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]"#)
             }
             func runningIP(serving expected: String) async throws -> String? {
                 for _ in 0..<50 {

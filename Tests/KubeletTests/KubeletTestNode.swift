@@ -130,6 +130,22 @@ final class KubeletTestNode: @unchecked Sendable {
         }
     }
 
+    /// A static pod manifest: one container of the test image running `command` (a YAML list).
+    static func staticManifest(name: String, labels: String = "{}", command: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: \(name), labels: \(labels)}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: httpd
+            image: \(image)
+            imagePullPolicy: IfNotPresent
+            command: \(command)
+        """
+    }
+
     /// Starts the kubelet with static pods from the root's manifest folder; returns the folder.
     func startKubeletWithManifests(standalone: Bool) async throws -> String {
         let manifests = root.manifestDirectory
