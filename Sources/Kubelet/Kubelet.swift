@@ -277,7 +277,11 @@ public final class Kubelet: Sendable {
                         log("kubelet: deleting mirror pod \(key) (\(uid)): its static pod changed or went, or it is being deleted")
                         try await client.delete(Pod.self, name: key.name, namespace: key.namespace, options: DeleteOptions(gracePeriodSeconds: 0, uid: uid))
                     case .create(let staticPod):
-                        let node = try await client.get(Node.self, name: configuration.nodeName)
+                        // The mirror is owned by the Node: without one (not registered yet) it waits.
+                        guard let node = try? await client.get(Node.self, name: configuration.nodeName) else {
+                            failures.append("\(action.subject): node \(configuration.nodeName) is not in the API (yet)")
+                            continue
+                        }
                         let mirror = MirrorPods.mirror(of: staticPod, node: (configuration.nodeName, node.metadata.uid ?? ""))
                         _ = try await client.create(mirror, namespace: staticPod.metadata.namespace)
                         log("kubelet: created mirror pod \(staticPod.key) for static pod \(staticPod.metadata.uid ?? "")")
