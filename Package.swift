@@ -148,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "SwiftletVersion", "Runtime", "CRIAPI", "Proxy", "KubeAPI", "Kubelet", "CNI", "CNIInvocation",
+                "SwiftletVersion", "Runtime", "CRIAPI", "Proxy", "KubeAPI", "Kubelet", "CNI", "CNIInvocation", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import SwiftletVersion
 
 /// The `swiftlet` command. Thin by design: parsing and wiring only; every subcommand
@@ -11,4 +12,10 @@ struct Swiftlet: AsyncParsableCommand {
         version: SwiftletVersion.semver,
         subcommands: [VersionCommand.self, NodeCommand.self, KubeletCommand.self, RuntimeCommand.self, CtlCommand.self, ProxyCommand.self]
     )
+
+    /// Daemons' lines reach a log file or journald as they are printed, not when a buffer fills.
+    static func main() async {
+        swiftlet_line_buffered_stdout()
+        await main(nil)
+    }
 }
