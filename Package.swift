@@ -217,7 +217,7 @@ let package = Package(
             dependencies: ["TestSupport"]),
         .testTarget(
             name: "SwiftletCommandTests",
-            dependencies: ["SwiftletVersion", "TestSupport", "swiftlet", "swiftlet-shim"]),
+            dependencies: ["SwiftletVersion", "TestSupport", "TestAPIServer", "KubeAPI", "swiftlet", "swiftlet-shim"]),
         .testTarget(
             name: "CNITests",
             dependencies: ["CNI", "CNIBridge", "CNIInvocation", "SwiftletJSON", "TestSupport", "swiftlet-ipam", "swiftlet-bridge"]),

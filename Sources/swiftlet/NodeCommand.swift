@@ -2,11 +2,14 @@ import ArgumentParser
 import CNI
 import CNIInvocation
 import Foundation
+import KubeAPI
 import Kubelet
+import Proxy
 
 /// `swiftlet node`: the one command an operator runs: the CRI runtime and the kubelet in one
 /// process (the kubelet still speaks CRI to the runtime over its socket), our CNI plugins
-/// found beside this program, a default CNI config written when the folder has none.
+/// found beside this program, a default CNI config written when the folder has none, and, on a
+/// node joined to an API server, the service proxy.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
@@ -25,18 +28,81 @@ struct NodeRun: AsyncParsableCommand {
     @Option(help: "The pod network written into the default CNI config when the CNI folder has none.")
     var podCIDR = "10.88.0.0/16"
 
+    @Flag(inversion: .prefixedNo, help: "Run the service proxy (kube-proxy's job) in the node; joined nodes only.")
+    var proxy = true
+
+    @Option(help: "A KubeProxyConfiguration file for the node's service proxy. Its clusterCIDR defaults to --pod-cidr, its kubeconfig to the node's.")
+    var proxyConfig: String?
+
     func run() async throws {
         var (configuration, warnings) = try kubelet.configuration()
         warnings.forEach { print("swiftlet node: warning: \($0)") }
         configuration.runtimeEndpoint = runtime.listen
+        let proxyConfiguration = try self.proxyConfiguration(nodeName: configuration.nodeName)
         try await writeDefaultNetwork()
         let daemon = try runtime.daemon(extraPluginFolders: [RuntimeCommand.executableFolder])
-        print("swiftlet node: node \(configuration.nodeName), \(kubelet.kubeconfig == nil ? "standalone (static pods from \(configuration.podManifestPath ?? "-"))" : "joined through \(kubelet.kubeconfig!)")")
-        try await KubeletCommand.runKubelet(configuration, kubeconfig: kubelet.kubeconfig) {
-            try await daemon.serve {
-                print("swiftlet node: runtime serving CRI v1 on unix://\(daemon.socket)")
+        // The proxy gets a client (and so a rate limit) of its own, as it would in a process of its own.
+        let proxyClient = try proxyConfiguration?.kubeconfig.map { try KubeClient(configuration: Kubeconfig.load(path: $0).clientConfiguration()) }
+        if let kubeconfig = kubelet.kubeconfig {
+            print("swiftlet node: node \(configuration.nodeName), joined through \(kubeconfig); service proxy \(proxyConfiguration == nil ? "off (--no-proxy)" : "on")")
+        } else {
+            print("swiftlet node: node \(configuration.nodeName), standalone (static pods from \(configuration.podManifestPath ?? "-")); no service proxy without an API server")
+        }
+        do {
+            try await KubeletCommand.runKubelet(configuration, kubeconfig: kubelet.kubeconfig) {
+                // Either half ending ends the other (a task that returns throws to cancel its sibling).
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        try await daemon.serve { print("swiftlet node: runtime serving CRI v1 on unix://\(daemon.socket)") }
+                        throw CancellationError()
+                    }
+                    if let proxyConfiguration, let proxyClient {
+                        group.addTask {
+                            try await Self.keepProxyRunning(proxyConfiguration, client: proxyClient)
+                            throw CancellationError()
+                        }
+                    }
+                }
+            }
+        } catch {
+            try? await proxyClient?.shutdown()
+            throw error
+        }
+        try? await proxyClient?.shutdown()
+    }
+
+    /// The proxy until cancelled. A proxy that fails (its healthz port taken, say) must not take
+    /// the node's pods down with it: it is said, and the proxy starts again a little later.
+    static func keepProxyRunning(_ configuration: ProxyConfiguration, client: KubeClient) async throws {
+        while true {
+            do {
+                try await ProxyCommand.serve(configuration, client: client, name: "swiftlet node")
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                print("swiftlet node: service proxy failed: \(error); starting it again in 10 s (pods keep running)")
+                try await Task.sleep(for: .seconds(10))
             }
         }
+    }
+
+    /// The service proxy's configuration: none for a standalone node or with `--no-proxy`; else
+    /// `--proxy-config`'s (or the defaults) with the node's name, kubeconfig and pod network.
+    func proxyConfiguration(nodeName: String) throws -> ProxyConfiguration? {
+        guard proxy, let kubeconfig = kubelet.kubeconfig else { return nil }
+        var configuration: ProxyConfiguration
+        do {
+            configuration = try proxyConfig.map { try ProxyConfiguration.load(file: $0) } ?? ProxyConfiguration()
+            if configuration.clusterCIDRs.isEmpty {
+                configuration.clusterCIDRs = try ProxyConfiguration.networks(podCIDR, field: "--pod-cidr")
+            }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        configuration.kubeconfig = configuration.kubeconfig ?? kubeconfig
+        configuration.hostnameOverride = nodeName
+        return configuration
     }
 
     /// Our bridge and IPAM on `--pod-cidr`, when no CNI config exists yet.
@@ -51,7 +117,10 @@ struct NodeRun: AsyncParsableCommand {
         if let portmap, !(try await Self.speaks("1.1.0", plugin: portmap)) { version = "1.0.0" }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/" + DefaultNetwork.fileName
-        try DefaultNetwork.configurationList(podCIDRs: [network], includePortmap: portmap != nil, cniVersion: version)
+        // Addresses are kept beside the CNI cache (/var/lib/cni/networks by default, as host-local
+        // keeps them), so a node given a state folder of its own keeps them there too.
+        try DefaultNetwork.configurationList(podCIDRs: [network], includePortmap: portmap != nil,
+                                             dataDirectory: runtime.cniCacheDir + "/networks", cniVersion: version)
             .write(toFile: path, atomically: true, encoding: .utf8)
         print("swiftlet node: wrote \(path) (pod network \(podCIDR) on bridge \(DefaultNetwork.bridgeName))")
     }

@@ -90,14 +90,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let clientConfiguration = try configuration.kubeconfig.map { try Kubeconfig.load(path: $0).clientConfiguration() }
             ?? InClusterConfiguration.load()
         let client = try KubeClient(configuration: clientConfiguration)
-        allowLocalhostNodePorts(configuration)
-
-        let server = ProxyServer(configuration: configuration, client: client)
-        let task = Task {
-            try await server.run {
-                print("swiftlet proxy: node \(configuration.nodeName), rules in sync; healthz on \(configuration.healthzBindAddress), metrics on \(configuration.metricsBindAddress)")
-            }
-        }
+        let task = Task { try await Self.serve(configuration, client: client, name: "swiftlet proxy") }
         // SIGTERM and SIGINT stop the loop and leave the rules in place, as kube-proxy does.
         let signals = TerminationSignals(cancelling: task)
         defer { signals.cancel() }
@@ -108,12 +101,21 @@ struct ProxyCommand: AsyncParsableCommand {
         }
     }
 
+    /// The proxy until cancelled: `swiftlet proxy`'s whole job, and one of `swiftlet node`'s.
+    static func serve(_ configuration: ProxyConfiguration, client: KubeClient, name: String) async throws {
+        allowLocalhostNodePorts(configuration, name: name)
+        let server = ProxyServer(configuration: configuration, client: client)
+        try await server.run {
+            print("\(name): service proxy for node \(configuration.nodeName), rules in sync; healthz on \(configuration.healthzBindAddress), metrics on \(configuration.metricsBindAddress)")
+        }
+    }
+
     /// Node ports on 127.0.0.1 need the kernel to route packets with a loopback source (IPv4 only).
-    func allowLocalhostNodePorts(_ configuration: ProxyConfiguration) {
+    static func allowLocalhostNodePorts(_ configuration: ProxyConfiguration, name: String) {
         guard configuration.allowsLocalhostNodePorts else { return }
         let path = "/proc/sys/net/ipv4/conf/all/route_localnet"
         if (try? "1".write(toFile: path, atomically: false, encoding: .utf8)) == nil {
-            print("swiftlet proxy: warning: cannot set \(path); node ports on 127.0.0.1 will not work")
+            print("\(name): warning: cannot set \(path); node ports on 127.0.0.1 will not work")
         }
     }
 }

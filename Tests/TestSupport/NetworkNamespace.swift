@@ -58,6 +58,32 @@ public struct NetworkNamespace: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A TCP socket inside this namespace, bound to `address:port` there, for a server in the
+    /// test process that programs in the namespace must reach (a socket stays in the namespace
+    /// it was made in, whichever thread later uses it).
+    public func boundSocket(address: String = "127.0.0.1", port: Int) async throws -> Int32 {
+        try await perform {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SystemCallError(call: "socket", errno: errno) }
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
+            guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
+                close(fd)
+                throw SystemCallError(call: "inet_pton(\(address))", errno: EINVAL)
+            }
+            let bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let error = errno
+                close(fd)
+                throw SystemCallError(call: "bind(\(address):\(port))", errno: error)
+            }
+            return fd
+        }
+    }
+
     /// Runs a program inside the namespace (`ip netns exec`) to completion.
     public func run(_ program: String, _ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> CommandResult {
         try await TestSupport.runCommand("ip", ["netns", "exec", name, program] + arguments, timeout: timeout)

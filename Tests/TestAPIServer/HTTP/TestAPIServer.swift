@@ -46,7 +46,7 @@ public final class TestAPIServer: Sendable {
     let authorizer = Mutex<(@Sendable (SubjectAccessReviewRequest) -> Bool)?>(nil)
 
     struct Runtime {
-        var channel: Channel
+        var channels: [Channel]
         var task: Task<Void, Never>
         var bookmarks: Task<Void, Never>
         var port: Int
@@ -63,8 +63,11 @@ public final class TestAPIServer: Sendable {
     public var url: String { "https://\(options.host):\(port)" }
     public var port: Int { runtime.withLock { $0?.port ?? 0 } }
 
-    /// Starts listening on an ephemeral loopback port.
-    public func start() async throws {
+    /// Starts listening on an ephemeral loopback port. `mirror`, when given, makes a second
+    /// socket bound to the same address and port somewhere else (inside a test's network
+    /// namespace), which the server accepts on too: one URL then reaches it from the test
+    /// process and from programs in that namespace. The server owns that socket.
+    public func start(mirror: (@Sendable (_ port: Int) async throws -> NIOBSDSocket.Handle)? = nil) async throws {
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.serverKeyPEM.utf8), format: .pem)))
@@ -75,26 +78,41 @@ public final class TestAPIServer: Sendable {
         let context = try NIOSSLContext(configuration: tls)
         let faults = self.faults
 
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Connection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if faults.isRefusing {
+                    channel.close(promise: nil)
+                }
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                return Connection(channel: channel, async: connection)
+            }
+        }
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: options.host, port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if faults.isRefusing {
-                        channel.close(promise: nil)
-                    }
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                    return Connection(channel: channel, async: connection)
-                }
+        var servers = [try await bootstrap.bind(host: options.host, port: 0, childChannelInitializer: initializer)]
+        let port = servers[0].channel.localAddress?.port ?? 0
+        if let mirror {
+            do {
+                servers.append(try await bootstrap.bind(try await mirror(port), childChannelInitializer: initializer))
+            } catch {
+                try? await servers[0].channel.close()
+                throw error
             }
-        let port = server.channel.localAddress?.port ?? 0
-        let task = Task<Void, Never> {
-            _ = try? await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+        }
+        let task = Task<Void, Never> { [servers] in
+            await withDiscardingTaskGroup { listeners in
+                for server in servers {
+                    listeners.addTask {
+                        _ = try? await withThrowingDiscardingTaskGroup { group in
+                            try await server.executeThenClose { connections in
+                                for try await connection in connections {
+                                    group.addTask { await self.serve(connection) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -106,7 +124,7 @@ public final class TestAPIServer: Sendable {
                 store.sendBookmarks()
             }
         }
-        runtime.withLock { $0 = Runtime(channel: server.channel, task: task, bookmarks: bookmarks, port: port) }
+        runtime.withLock { $0 = Runtime(channels: servers.map(\.channel), task: task, bookmarks: bookmarks, port: port) }
     }
 
     /// Stops listening, ends every watch and waits for the connections to close.
@@ -114,7 +132,7 @@ public final class TestAPIServer: Sendable {
         guard let current = runtime.withLock({ state -> Runtime? in defer { state = nil }; return state }) else { return }
         current.bookmarks.cancel()
         store.cutWatches(abruptly: false)
-        try? await current.channel.close()
+        for channel in current.channels { try? await channel.close() }
         current.task.cancel()
         await current.task.value
     }
