@@ -159,6 +159,49 @@ struct KubeletNodeTests {
         }
     }
 
+    @Test func runAsNonRootIsCheckedAgainstTheSpecAndTheImageAndReadinessGatesHoldReadyBack() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            func nonRoot(_ name: String, user: Int64?) -> Pod {
+                var pod = node.pod(name, "exec sleep 600", grace: 1)
+                var context = SecurityContext()
+                context.runAsNonRoot = true
+                context.runAsUser = user
+                pod.spec?.containers[0].securityContext = context
+                return pod
+            }
+            // The test image's user is numeric and not 0, which the runtime reports through ImageStatus.
+            _ = try await node.client.create(nonRoot("image-user", user: nil), namespace: "default")
+            _ = try await node.client.create(nonRoot("root-user", user: 0), namespace: "default")
+            var gated = node.pod("gated", "exec sleep 600", grace: 1)
+            gated.spec?.readinessGates = [PodReadinessGate(conditionType: "example.com/load-balancer")]
+            _ = try await node.client.create(gated, namespace: "default")
+
+            try await node.waitForPod("image-user") { $0.status?.phase == "Running" }
+            let refused = try await node.waitForPod("root-user") { $0.status?.containerStatuses?.first?.state?.waiting?.reason == "CreateContainerConfigError" }
+            #expect(refused.status?.containerStatuses?.first?.state?.waiting?.message?.contains("container's runAsUser breaks non-root policy") == true)
+            let events = try await node.client.list(Event.self, namespace: "default").items
+            #expect(events.contains { $0.involvedObject.name == "root-user" && $0.reason == "Failed" && ($0.message ?? "").contains("non-root") })
+
+            func ready(_ pod: Pod) -> PodCondition? { pod.status?.conditions?.first { $0.type == "Ready" } }
+            let waiting = try await node.waitForPod("gated") {
+                $0.status?.conditions?.first { $0.type == "ContainersReady" }?.status == "True"
+            }
+            #expect(ready(waiting)?.status == "False")
+            #expect(ready(waiting)?.reason == "ReadinessGatesNotReady")
+            // The gate's controller sets its condition (a strategic merge patch, as controllers send).
+            let patch = #"{"status":{"conditions":[{"type":"example.com/load-balancer","status":"True"}]}}"#
+            _ = try await node.client.patch(Pod.self, name: "gated", namespace: "default", patch: Patch(.strategicMerge, body: Array(patch.utf8)), subresource: "status")
+            let open = try await node.waitForPod("gated") { ready($0)?.status == "True" }
+            #expect(open.status?.conditions?.contains { $0.type == "example.com/load-balancer" && $0.status == "True" } == true)
+            // The kubelet's later patches keep the controller's condition.
+            try await Task.sleep(for: .seconds(3))
+            let later = try await node.client.get(Pod.self, name: "gated", namespace: "default")
+            #expect(later.status?.conditions?.contains { $0.type == "example.com/load-balancer" } == true)
+            #expect(ready(later)?.status == "True")
+        }
+    }
+
     @Test func aRestartedKubeletAdoptsItsPodsAndCleansUpThoseDeletedMeanwhile() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()

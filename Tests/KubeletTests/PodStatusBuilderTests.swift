@@ -39,6 +39,35 @@ import Testing
         }
     }
 
+    @Test func readinessGatesHoldReadyBackUntilTheirConditionsAreTrueAndOthersConditionsSurvive() {
+        var pod = Fixtures.pod()
+        pod.spec?.readinessGates = [PodReadinessGate(conditionType: "example.com/lb"), PodReadinessGate(conditionType: "example.com/dns")]
+        let running = ObservedPod(sandboxes: [Fixtures.sandbox()], containers: [Fixtures.container("app", .running)])
+        func ready(_ result: PodStatus) -> PodCondition? { result.conditions?.first { $0.type == "Ready" } }
+
+        var result = status(pod, running)
+        #expect(condition(result, "ContainersReady") == "True")
+        #expect(ready(result)?.status == "False")
+        #expect(ready(result)?.reason == "ReadinessGatesNotReady")
+        #expect(ready(result)?.message == #"corresponding condition of pod readiness gate "example.com/lb" does not exist., corresponding condition of pod readiness gate "example.com/dns" does not exist."#)
+
+        // A controller sets one gate True, the other False; a disruption condition comes along.
+        pod.status = PodStatus()
+        pod.status?.conditions = [
+            PodCondition(type: "example.com/lb", status: "True"), PodCondition(type: "example.com/dns", status: "False"),
+            PodCondition(type: "DisruptionTarget", status: "True"), PodCondition(type: "Ready", status: "True"),
+        ]
+        result = status(pod, running)
+        #expect(ready(result)?.message == #"the status of pod readiness gate "example.com/dns" is not "True", but False"#)
+        #expect(result.conditions?.map(\.type).filter { $0 == "Ready" }.count == 1, "the API's own Ready is not kept beside ours")
+        for type in ["example.com/lb", "example.com/dns", "DisruptionTarget"] {
+            #expect(result.conditions?.contains { $0.type == type } == true, "\(type) survives the kubelet's merge patch")
+        }
+
+        pod.status?.conditions?[1].status = "True"
+        #expect(condition(status(pod, running), "Ready") == "True")
+    }
+
     @Test func aCrashLoopShowsWaitingWithTheLastTerminationAndTheRestartCount() {
         let pod = Fixtures.pod()
         let observed = ObservedPod(sandboxes: [Fixtures.sandbox()], containers: [

@@ -146,6 +146,7 @@ public struct PodDNSConfig: Codable, Sendable, Hashable {
 
 public struct PodReadinessGate: Codable, Sendable, Hashable {
     public var conditionType: String
+    public init(conditionType: String) { self.conditionType = conditionType }
 }
 
 public struct PodSecurityContext: Codable, Sendable, Hashable {

@@ -74,13 +74,34 @@ public struct PodStatusBuilder: Sendable {
         let containersReady = unready.isEmpty && !terminal
         let notReadyReason = terminal ? "PodCompleted" : "ContainersNotReady"
         let notReadyMessage = terminal ? nil : "containers with unready status: [\(unready.joined(separator: " "))]"
-        condition("Ready", containersReady, reason: notReadyReason, message: notReadyMessage)
+        // Conditions others own (readiness gates' controllers, disruption) are the API object's,
+        // and go back with ours: a merge patch replaces the whole list.
+        let foreign = (pod.status?.conditions ?? []).filter { !Self.kubeletConditions.contains($0.type) }
+        let gatesUnmet = Self.unmetReadinessGates(spec.readinessGates ?? [], conditions: foreign)
+        if containersReady && !gatesUnmet.isEmpty {
+            condition("Ready", false, reason: "ReadinessGatesNotReady", message: gatesUnmet.joined(separator: ", "))
+        } else {
+            condition("Ready", containersReady, reason: notReadyReason, message: notReadyMessage)
+        }
         condition("ContainersReady", containersReady, reason: notReadyReason, message: notReadyMessage)
         let scheduled = previous?.conditions?.first { $0.type == "PodScheduled" }
             ?? PodCondition(type: "PodScheduled", status: "True", lastTransitionTime: nowTime)
         conditions.append(scheduled)
-        status.conditions = conditions
+        status.conditions = conditions + foreign
         return status
+    }
+
+    /// The conditions the kubelet writes (PodScheduled it keeps as the scheduler set it).
+    static let kubeletConditions: Set<String> = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+
+    /// Why each readiness gate holds the pod back, in upstream's words; empty when all are met.
+    static func unmetReadinessGates(_ gates: [PodReadinessGate], conditions: [PodCondition]) -> [String] {
+        gates.compactMap { gate in
+            guard let condition = conditions.first(where: { $0.type == gate.conditionType }) else {
+                return "corresponding condition of pod readiness gate \"\(gate.conditionType)\" does not exist."
+            }
+            return condition.status == "True" ? nil : "the status of pod readiness gate \"\(gate.conditionType)\" is not \"True\", but \(condition.status)"
+        }
     }
 
     func containerStatus(

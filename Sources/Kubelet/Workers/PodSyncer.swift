@@ -120,6 +120,10 @@ final class PodSyncer: Sendable {
         } catch {
             return ContainerState.Waiting(reason: error.reason, message: error.message)
         }
+        if let refusal = await nonRootRefusal(container, pod: pod, image: image) {
+            events.record(pod, .warning, "Failed", "Error: \(refusal)")
+            return ContainerState.Waiting(reason: "CreateContainerConfigError", message: refusal)
+        }
         let containerID: String
         do {
             containerID = try await connection.runtime.createContainer(.with {
@@ -145,6 +149,23 @@ final class PodSyncer: Sendable {
         }
         events.record(pod, .normal, "Started", "Started container \(container.name)")
         return nil
+    }
+
+    /// Why `runAsNonRoot` forbids the container, asking the runtime for the image's user only
+    /// when the spec leaves it open; nil when it may start.
+    func nonRootRefusal(_ container: Container, pod: Pod, image: String) async -> String? {
+        guard RunAsNonRoot.policy(container, pod: pod) else { return nil }
+        guard RunAsNonRoot.needsImageUser(container, pod: pod) else {
+            return RunAsNonRoot.violation(container, pod: pod, imageUID: nil, imageUsername: "")
+        }
+        do {
+            let status = try await connection.images.imageStatus(.with { $0.image.image = image })
+            guard status.hasImage else { return "cannot verify the user of image \(image): the runtime no longer has it" }
+            return RunAsNonRoot.violation(container, pod: pod, imageUID: status.image.hasUid ? status.image.uid.value : nil,
+                                          imageUsername: status.image.username)
+        } catch {
+            return "cannot verify the user of image \(image): \(RuntimeConnection.describe(error))"
+        }
     }
 
     /// The grace period of a stop: the deletion's when the pod is being deleted, else the spec's
