@@ -82,7 +82,7 @@ struct KubeletNodeTests {
             #expect(container?.containerID?.hasPrefix("swiftlet://") == true)
             #expect(container?.imageID.contains("sha256:") == true)
             #expect(status.conditions?.first { $0.type == "Ready" }?.status == "True")
-            #expect(try await node.fetch("http://\(status.podIP!):8080/") == "hello from swiftlet\n")
+            #expect(await node.fetch("http://\(status.podIP!):8080/") == "hello from swiftlet\n")
             // The runtime holds the pod under upstream's labels, and its log where upstream puts it.
             let uid = created.metadata.uid!
             #expect(try await node.ctl(["pods", "-q", "--label", "io.kubernetes.pod.uid=\(uid)"]).split(separator: "\n").count == 1)
@@ -274,7 +274,7 @@ struct KubeletNodeTests {
             node.api.outage(for: .seconds(60))
             let away = Date()
             try await Task.sleep(for: .seconds(30))
-            #expect(try await node.fetch("http://\(steady.status!.podIP!):8080/") != nil, "pods keep serving while the API is away")
+            #expect(await node.fetch("http://\(steady.status!.podIP!):8080/") != nil, "pods keep serving while the API is away")
             try await Task.sleep(for: .seconds(30))
 
             // Back: the lease is renewed, the finisher's end reported, the steady pod untouched.
@@ -352,7 +352,7 @@ struct KubeletNodeTests {
                 for _ in 0..<50 {
                     // While a changed pod replaces the old one, both are listed under the same name.
                     for entry in node.statuses() where entry.name == "static-web-\(KubeletTestNode.nodeName)" && entry.status.phase == "Running" {
-                        if let ip = entry.status.podIP, let page = try await node.fetch("http://\(ip):8080/"), page.hasSuffix("\(expected)\n") {
+                        if let ip = entry.status.podIP, let page = await node.fetch("http://\(ip):8080/"), page.hasSuffix("\(expected)\n") {
                             return ip + " " + page
                         }
                     }

@@ -208,18 +208,7 @@ final class KubeletTestNode: @unchecked Sendable {
     }
 
     /// `busybox wget` from the node's namespace; nil when nothing answers within 3 s.
-    func fetch(_ url: String) async throws -> String? {
-        // (busybox wget's -T crashes in Debian's static build; the command's own timeout bounds it.)
-        do {
-            let result = try await node.run("busybox", ["wget", "-q", "-O", "-", url], timeout: .seconds(3))
-            return result.exitCode == 0 ? result.standardOutput : nil
-        } catch is CommandTimedOut {
-            return nil
-        }
+    func fetch(_ url: String) async -> String? {
+        await node.fetch(url)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

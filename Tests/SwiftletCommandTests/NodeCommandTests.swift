@@ -70,9 +70,9 @@ struct NodeCommandTests {
 
                     _ = try await client.create(Self.service(), namespace: "default")
                     _ = try await client.create(Self.slice(podIP: podIP), namespace: "default")
-                    try await waitFor("the Service on its cluster IP", process: started) { await fetch(node, "http://10.96.0.20/") == "hello from web\n" }
-                    #expect(await fetch(node, "http://\(nodeAddress):30080/") == "hello from web\n", "the node port answers on the node's address")
-                    #expect(await fetch(node, "http://127.0.0.1:10256/healthz")?.contains("lastUpdated") == true, "the proxy's healthz answers in the node")
+                    try await waitFor("the Service on its cluster IP", process: started) { await node.fetch("http://10.96.0.20/") == "hello from web\n" }
+                    #expect(await node.fetch("http://\(nodeAddress):30080/") == "hello from web\n", "the node port answers on the node's address")
+                    #expect(await node.fetch("http://127.0.0.1:10256/healthz")?.contains("lastUpdated") == true, "the proxy's healthz answers in the node")
 
                     // SIGTERM: the whole node stops promptly and cleanly; the pod goes on serving,
                     // and the proxy's rules stay, as kube-proxy leaves them.
@@ -81,7 +81,7 @@ struct NodeCommandTests {
                     let status = try await started.wait(timeout: .seconds(15))
                     #expect(status.isSuccess, "the node exits 0 on SIGTERM: \(status)")
                     #expect(ContinuousClock.now - begin < .seconds(10), "the node stops within its 10 s bound")
-                    #expect(await fetch(node, "http://10.96.0.20/") == "hello from web\n", "the pod and the Service outlive the node process")
+                    #expect(await node.fetch("http://10.96.0.20/") == "hello from web\n", "the pod and the Service outlive the node process")
                 } catch {
                     failure = error
                 }
@@ -153,21 +153,10 @@ struct NodeCommandTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if try await condition() { return }
-            guard process.isRunning else { throw NodeTestFailure("\(what): the process ended: \(String(describing: process.terminationStatus))") }
+            guard process.isRunning else { throw TestFailure("\(what): the process ended: \(String(describing: process.terminationStatus))") }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw NodeTestFailure("\(what): not within 60 s")
+        throw TestFailure("\(what): not within 60 s")
     }
 
-    /// `busybox wget` from the node's namespace; nil when nothing answers within 3 s.
-    func fetch(_ node: NetworkNamespace, _ url: String) async -> String? {
-        // (busybox wget's -T crashes in Debian's static build; the command's own timeout bounds it.)
-        guard let result = try? await node.run("busybox", ["wget", "-q", "-O", "-", url], timeout: .seconds(3)) else { return nil }
-        return result.exitCode == 0 ? result.standardOutput : nil
-    }
-}
-
-struct NodeTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

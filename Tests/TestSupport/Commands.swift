@@ -114,3 +114,9 @@ extension Executables {
         return .inherit.updating(updates)
     }
 }
+
+/// A test's own failure, with what went wrong in words.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

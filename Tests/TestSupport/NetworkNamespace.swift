@@ -95,6 +95,14 @@ public struct NetworkNamespace: Sendable, Hashable, CustomStringConvertible {
         try await TestSupport.runChecked("ip", ["netns", "exec", name, program] + arguments, timeout: timeout)
     }
 
+    /// The body of `url` fetched with `busybox wget` from inside the namespace; nil when nothing
+    /// answers (or not successfully) within `timeout`.
+    public func fetch(_ url: String, timeout: Duration = .seconds(3)) async -> String? {
+        // (busybox wget's -T crashes in Debian's static build; the command's own timeout bounds it.)
+        guard let result = try? await run("busybox", ["wget", "-q", "-O", "-", url], timeout: timeout) else { return nil }
+        return result.exitCode == 0 ? result.standardOutput : nil
+    }
+
     /// Starts a long-running program inside the namespace. `ip netns exec` execs the program,
     /// so the returned PID is the program's own.
     public func start(_ program: String, _ arguments: [String] = []) async throws -> BackgroundProcess {
