@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import KubeAPI
+import CNI
 import Proxy
 
 /// `swiftlet proxy`: Services to iptables rules on this node, with kube-proxy's flags.
@@ -44,8 +45,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "The packet mark bit that asks for masquerading.")
     var iptablesMasqueradeBit: Int?
 
-    @Option(help: "The backend: iptables (nftables is not built yet).")
-    var mode = "iptables"
+    @Option(help: "The backend: iptables (kube-proxy's chains) or nftables (our own table, faster at scale).")
+    var mode: String?
 
     @Flag(help: "Remove every rule and chain the proxy made, then exit.")
     var cleanup = false
@@ -64,13 +65,11 @@ struct ProxyCommand: AsyncParsableCommand {
         if let healthzBindAddress { configuration.healthzBindAddress = healthzBindAddress }
         if let metricsBindAddress { configuration.metricsBindAddress = metricsBindAddress }
         if let iptablesMasqueradeBit { configuration.masqueradeBit = try ProxyConfiguration.maskBit(iptablesMasqueradeBit) }
+        if let mode { configuration.mode = try ProxyMode.parse(mode, field: "--mode") }
         return configuration
     }
 
     func run() async throws {
-        guard mode == "iptables" else {
-            throw ValidationError("--mode \(mode) is not available: only iptables is built so far")
-        }
         let configuration: ProxyConfiguration
         do {
             configuration = try configurationFromFlags()
@@ -78,13 +77,14 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         if cleanup {
-            let syncer = ProxySyncer(
-                families: [.v4, .v6].map { family in
-                    (RuleOptions(family: family), IPTablesCommands(family: family))
-                },
-                nodeName: configuration.nodeName)
-            try await syncer.cleanup()
-            print("swiftlet proxy: removed every rule and chain it made")
+            // Both modes and both families, whichever this proxy ran with.
+            var backends: [any ProxyBackend] = []
+            for family in [IPAddress.Family.v4, .v6] {
+                backends.append(IPTablesBackend(options: RuleOptions(family: family), commands: IPTablesCommands(family: family)))
+                if NFTablesCommands.isInstalled { backends.append(NFTablesBackend(options: RuleOptions(family: family), commands: NFTablesCommands(family: family))) }
+            }
+            try await ProxySyncer(backends: backends, nodeName: configuration.nodeName).cleanup()
+            print("swiftlet proxy: removed every rule, chain and table it made")
             return
         }
         let clientConfiguration = try configuration.kubeconfig.map { try Kubeconfig.load(path: $0).clientConfiguration() }
@@ -112,7 +112,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
     /// Node ports on 127.0.0.1 need the kernel to route packets with a loopback source (IPv4 only).
     static func allowLocalhostNodePorts(_ configuration: ProxyConfiguration, name: String) {
-        guard configuration.allowsLocalhostNodePorts else { return }
+        // The nftables mode never serves node ports on loopback (as kube-proxy's nftables mode).
+        guard configuration.allowsLocalhostNodePorts, configuration.mode == .iptables else { return }
         let path = "/proc/sys/net/ipv4/conf/all/route_localnet"
         if (try? "1".write(toFile: path, atomically: false, encoding: .utf8)) == nil {
             print("\(name): warning: cannot set \(path); node ports on 127.0.0.1 will not work")

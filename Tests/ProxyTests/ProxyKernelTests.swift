@@ -9,10 +9,15 @@ import TestSupport
 @Suite(.serialized) struct ProxyKernelTests {
     static let requirements: [Requirement] = [.root, .networkNamespaces, .iptables, .program("conntrack"), .program("python3")]
 
-    @Test func clusterIPReachesEveryEndpointAndAffinitySticks() async throws {
-        try require(Self.requirements)
+    static func requirements(_ mode: ProxyMode) -> [Requirement] {
+        requirements + (mode == .nftables ? [.program("nft")] : [])
+    }
+
+    @Test(arguments: ProxyMode.allCases)
+    func clusterIPReachesEveryEndpointAndAffinitySticks(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode))
         try await ProxyTestNode.with { node in
-            let syncer = node.syncer()
+            let syncer = node.syncer(mode: mode)
             let web = node.service("web", clusterIP: "10.96.0.10", port: 80)
             let sticky = node.service("sticky", clusterIP: "10.96.0.11", port: 80) { $0.spec?.sessionAffinity = "ClientIP" }
             try await syncer.sync(services: [web, sticky], slices: [node.slice("web", pods: [0, 1]), node.slice("sticky", pods: [0, 1])])
@@ -34,10 +39,11 @@ import TestSupport
         }
     }
 
-    @Test func nodePortWorksFromARemoteHostAndLocalPolicyKeepsTheClientAddress() async throws {
-        try require(Self.requirements)
+    @Test(arguments: ProxyMode.allCases)
+    func nodePortWorksFromARemoteHostAndLocalPolicyKeepsTheClientAddress(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode))
         try await ProxyTestNode.with { node in
-            let syncer = node.syncer()
+            let syncer = node.syncer(mode: mode)
             let cluster = node.service("np", clusterIP: "10.96.0.12", port: 80, type: "NodePort", nodePort: 30080)
             let local = node.service("np-local", clusterIP: "10.96.0.13", port: 80, type: "NodePort", nodePort: 30081) {
                 $0.spec?.externalTrafficPolicy = "Local"
@@ -55,23 +61,26 @@ import TestSupport
         }
     }
 
-    @Test func serviceWithoutEndpointsIsRejectedAtOnce() async throws {
-        try require(Self.requirements)
+    @Test(arguments: ProxyMode.allCases)
+    func serviceWithoutEndpointsIsRejectedAtOnce(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode))
         try await ProxyTestNode.with { node in
-            let syncer = node.syncer()
+            let syncer = node.syncer(mode: mode)
             try await syncer.sync(services: [node.service("empty", clusterIP: "10.96.0.14", port: 80)], slices: [])
             let clock = ContinuousClock()
             let start = clock.now
             #expect(try await node.ask(from: node.client, "10.96.0.14", port: 80) == nil)
             #expect(clock.now - start < .seconds(2), "REJECT fails the connection at once instead of timing out")
-            #expect(try await node.iptablesSave().contains("ns/empty has no endpoints"))
+            let rules = mode == .iptables ? try await node.iptablesSave() : try await node.nftList()
+            #expect(rules.contains("ns/empty has no endpoints") || rules.contains("ns/empty cluster IP has no endpoints"))
         }
     }
 
-    @Test func udpRecoversRightAfterItsEndpointChanges() async throws {
-        try require(Self.requirements)
+    @Test(arguments: ProxyMode.allCases)
+    func udpRecoversRightAfterItsEndpointChanges(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode))
         try await ProxyTestNode.with { node in
-            let syncer = node.syncer()
+            let syncer = node.syncer(mode: mode)
             let dns = node.service("dns", clusterIP: "10.96.0.53", port: 53, proto: "UDP")
             try await syncer.sync(services: [dns], slices: [node.slice("dns", pods: [0], port: 5353, proto: "UDP")])
             #expect(try await node.askUDP(from: node.client, "10.96.0.53", port: 53, sourcePort: 41000) == "pod1")
@@ -80,6 +89,20 @@ import TestSupport
             let report = try await syncer.sync(services: [dns], slices: [node.slice("dns", pods: [1], port: 5353, proto: "UDP")])
             #expect(report.conntrackDeletions > 0)
             #expect(try await node.askUDP(from: node.client, "10.96.0.53", port: 53, sourcePort: 41000) == "pod2")
+        }
+    }
+
+    @Test(arguments: ProxyMode.allCases)
+    func aPodReachesItselfThroughItsService(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode))
+        try await ProxyTestNode.with { node in
+            let syncer = node.syncer(mode: mode)
+            let own = node.service("own", clusterIP: "10.96.0.16", port: 80)
+            try await syncer.sync(services: [own], slices: [node.slice("own", pods: [0])])
+            // Without the hairpin masquerade, pod1's reply to itself would never pass the node's NAT.
+            let answer = try #require(try await node.ask(from: node.pods[0], "10.96.0.16", port: 80))
+            #expect(answer.pod == "pod1")
+            #expect(answer.client != node.podAddresses[0], "hairpin traffic is masqueraded")
         }
     }
 

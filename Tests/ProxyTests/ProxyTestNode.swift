@@ -21,11 +21,18 @@ struct ProxyTestNode {
     static let clusterCIDR = "10.250.0.0/16"
 
     /// The syncer the tests drive, running its commands inside the node namespace.
-    func syncer() -> ProxySyncer {
-        var options = RuleOptions(family: .v4)
-        options.clusterCIDRs = [IPNetwork(Self.clusterCIDR)!]
-        return ProxySyncer(families: [(options, IPTablesCommands(family: .v4, wrapper: ["ip", "netns", "exec", node.name]))],
-                           nodeName: Fixtures.nodeName)
+    func syncer(mode: ProxyMode = .iptables) -> ProxySyncer {
+        var configuration = ProxyConfiguration()
+        configuration.clusterCIDRs = [IPNetwork(Self.clusterCIDR)!]
+        configuration.hostnameOverride = Fixtures.nodeName
+        configuration.mode = mode
+        let wrapper = ["ip", "netns", "exec", node.name]
+        return ProxySyncer(backends: configuration.backends(commandWrapper: wrapper),
+                           conntrack: [CommandRunner(wrapper: wrapper)], nodeName: Fixtures.nodeName)
+    }
+
+    func nftList() async throws -> String {
+        try await node.runChecked("nft", ["list", "ruleset"]).standardOutput
     }
 
     static func with<T>(_ body: (ProxyTestNode) async throws -> T) async throws -> T {

@@ -54,4 +54,10 @@ enum Fixtures {
         let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName)
         return RulePlanner(options: options ?? self.options(family)).plan(table)
     }
+
+    static func nftPlan(_ services: [Service], _ slices: [EndpointSlice], family: IPAddress.Family = .v4,
+                        options: RuleOptions? = nil) -> NFTablesRuleset {
+        let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName)
+        return NFTablesPlanner(options: options ?? self.options(family)).plan(table)
+    }
 }

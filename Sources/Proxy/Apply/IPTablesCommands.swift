@@ -1,8 +1,6 @@
 import CNI
-import Subprocess
-import SystemPackage
 
-/// The iptables, ip6tables and conntrack programs, run for one IP family. Thin: every decision
+/// The iptables and ip6tables programs, run for one IP family. Thin: every decision
 /// was made by the planners; this only carries text to the kernel and reads back what is there.
 public struct IPTablesCommands: Sendable {
     public var family: IPAddress.Family
@@ -19,24 +17,11 @@ public struct IPTablesCommands: Sendable {
 
     var iptables: String { family == .v4 ? "iptables" : "ip6tables" }
 
-    public struct Output: Sendable {
-        public var succeeded: Bool
-        public var standardOutput: String
-        public var standardError: String
-    }
+    public typealias Output = CommandRunner.Output
 
     /// Runs a program with the wrapper, feeding `input` on stdin.
     public func run(_ program: String, _ arguments: [String], input: String? = nil) async throws(ProxyError) -> Output {
-        let argv = wrapper + [program] + arguments
-        do {
-            let result = try await Subprocess.run(
-                .name(argv[0]), arguments: Arguments(Array(argv.dropFirst())),
-                input: .string(input ?? ""), output: .string(limit: 256 << 20), error: .string(limit: 1 << 20))
-            return Output(succeeded: result.terminationStatus.isSuccess,
-                          standardOutput: result.standardOutput, standardError: result.standardError)
-        } catch {
-            throw ProxyError(program, "cannot run \(argv.joined(separator: " ")): \(error)")
-        }
+        try await CommandRunner(wrapper: wrapper).run(program, arguments, input: input)
     }
 
     /// One `iptables-restore --noflush`: the input is applied as one transaction or not at all.
@@ -85,14 +70,6 @@ public struct IPTablesCommands: Sendable {
             }
         }
         return keys
-    }
-
-    /// Deletes conntrack entries; finding none to delete is not a failure.
-    public func deleteConntrack(_ deletion: ConntrackDeletion) async throws(ProxyError) {
-        let output = try await run("conntrack", deletion.arguments)
-        if !output.succeeded && !output.standardError.contains("0 flow entries") {
-            throw ProxyError("conntrack " + deletion.arguments.joined(separator: " "), output.standardError.trimmedLines)
-        }
     }
 }
 

@@ -5,94 +5,85 @@ import KubeAPI
 import Glibc
 #endif
 
-/// One sync of the node's rules: build the service table, plan the rules, diff against what was
-/// applied, restore, then clean conntrack. Remembers what it applied so that the next sync can be
-/// partial; forgets it after any failure so that the next one is full.
+/// One sync of the node's rules: build the service table, hand it to each IP family's backend
+/// (iptables or nftables), then clean conntrack. The backends remember what they applied, so the
+/// next sync can be partial.
 public actor ProxySyncer {
     public struct Report: Sendable, Equatable {
         public var full: Bool
         public var restores: Int
         public var chainsWritten: Int
         public var rulesWritten: Int
+        public var elementsWritten: Int
         public var chainsDeleted: Int
         public var conntrackDeletions: Int
         public var duration: Duration
     }
 
-    let commands: [IPTablesCommands]
-    let planners: [RulePlanner]
+    var backends: [any ProxyBackend]
+    let conntrack: [CommandRunner]
     let nodeName: String
     public let metrics: SyncMetrics
-    var applied: [IPAddress.Family: [IPTablesChain.Key: IPTablesChain]] = [:]
     var lastTables: [IPAddress.Family: [ProxyServicePort]] = [:]
-    var caches: [IPAddress.Family: RulePlanner.Cache] = [:]
     var tableCaches: [IPAddress.Family: ServicePortTable.Cache] = [:]
 
     /// The service table of the last sync, every family.
     public var currentTable: [ProxyServicePort] { lastTables.keys.sorted { "\($0)" < "\($1)" }.flatMap { lastTables[$0]! } }
 
-    /// - Parameter families: the rule options and commands of each IP family the node serves.
-    public init(families: [(RuleOptions, IPTablesCommands)], nodeName: String, metrics: SyncMetrics = SyncMetrics()) {
-        self.planners = families.map { RulePlanner(options: $0.0) }
-        self.commands = families.map(\.1)
+    /// - Parameters:
+    ///   - backends: one per IP family the node serves.
+    ///   - conntrack: runs `conntrack` for each backend (in the same network namespace as its rules).
+    public init(backends: [any ProxyBackend], conntrack: [CommandRunner]? = nil, nodeName: String,
+                metrics: SyncMetrics = SyncMetrics()) {
+        self.backends = backends
+        self.conntrack = conntrack ?? backends.map { _ in CommandRunner() }
         self.nodeName = nodeName
         self.metrics = metrics
     }
 
-    /// Brings the kernel's rules to the services and slices given. Throws after a failed restore,
+    /// iptables mode: the rule options and commands of each IP family the node serves.
+    public init(families: [(RuleOptions, IPTablesCommands)], nodeName: String, metrics: SyncMetrics = SyncMetrics()) {
+        self.init(backends: families.map { IPTablesBackend(options: $0.0, commands: $0.1) },
+                  conntrack: families.map { CommandRunner(wrapper: $0.1.wrapper) }, nodeName: nodeName, metrics: metrics)
+    }
+
+    /// Brings the kernel's rules to the services and slices given. Throws after a failed sync,
     /// which leaves the next sync full.
     @discardableResult
     public func sync(services: [Service], slices: [EndpointSlice], forceFull: Bool = false) async throws(ProxyError) -> Report {
         let clock = ContinuousClock()
         let start = clock.now
         metrics.syncs.increment()
-        var report = Report(full: false, restores: 0, chainsWritten: 0, rulesWritten: 0, chainsDeleted: 0,
-                            conntrackDeletions: 0, duration: .zero)
-        for (planner, commands) in zip(planners, commands) {
-            let family = planner.options.family
+        var report = Report(full: false, restores: 0, chainsWritten: 0, rulesWritten: 0, elementsWritten: 0,
+                            chainsDeleted: 0, conntrackDeletions: 0, duration: .zero)
+        for index in backends.indices {
+            let family = backends[index].family
             let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName,
                                                cache: &tableCaches[family, default: ServicePortTable.Cache()])
-            let desired = planner.plan(table, cache: &caches[family, default: RulePlanner.Cache()])
-            var full = forceFull || applied[family] == nil
-            var plan = try await makePlan(desired, commands: commands, full: full)
+            // The backend is a value: taken out for the sync, put back with what it learnt.
+            var backend = backends[index]
+            let result: BackendReport
             do throws(ProxyError) {
-                for input in plan.restores { try await commands.restore(input) }
+                result = try await backend.sync(table, full: forceFull, metrics: metrics)
+                backends[index] = backend
             } catch {
-                applied[family] = nil
-                metrics.restoreFailures.increment()
-                guard !full else { throw error }
-                // A partial sync failed (the canary probe shows our chains were flushed, or
-                // something else went wrong): write everything at once.
-                full = true
-                plan = try await makePlan(desired, commands: commands, full: true)
-                do throws(ProxyError) {
-                    for input in plan.restores { try await commands.restore(input) }
-                } catch {
-                    metrics.restoreFailures.increment()
-                    throw error
-                }
+                backends[index] = backend
+                throw error
             }
-            if full {
-                do throws(ProxyError) {
-                    try await commands.ensureHooks(desired.hooks)
-                } catch {
-                    applied[family] = nil
-                    throw error
-                }
-            }
-            applied[family] = desired.chainsByKey
-            report.full = report.full || full
-            report.restores += plan.restores.count
-            report.chainsWritten += plan.writtenChains
-            report.rulesWritten += plan.writtenRules
-            report.chainsDeleted += plan.deletedChains.count
-            metrics.rulesWritten.increment(by: Int64(plan.writtenRules))
-            metrics.chainsWritten.increment(by: Int64(plan.writtenChains))
+            report.full = report.full || result.full
+            report.restores += result.restores
+            report.chainsWritten += result.chainsWritten
+            report.rulesWritten += result.rulesWritten
+            report.elementsWritten += result.elementsWritten
+            report.chainsDeleted += result.chainsDeleted
+            metrics.rulesWritten.increment(by: Int64(result.rulesWritten))
+            metrics.chainsWritten.increment(by: Int64(result.chainsWritten))
+            metrics.elementsWritten.increment(by: Int64(result.elementsWritten))
 
             // Only now do new packets meet the new rules, so stale entries can go.
             if let before = lastTables[family] {
                 for deletion in ConntrackDeletion.plan(before: before, after: table) {
-                    try? await commands.deleteConntrack(deletion)
+                    try? await conntrack[index].deleteConntrack(deletion)
                     report.conntrackDeletions += 1
                 }
             }
@@ -106,23 +97,12 @@ public actor ProxySyncer {
         return report
     }
 
-    /// The plan of one family's sync; when nothing is known about the kernel's state, the chains
-    /// there are read first so that stale ones can go.
-    func makePlan(_ desired: IPTablesRuleset, commands: IPTablesCommands, full: Bool) async throws(ProxyError) -> SyncPlan {
-        let known = applied[commands.family]
-        let existing = known == nil ? try await commands.ownedChains() : []
-        return SyncPlanner.plan(desired: desired, applied: known, existing: existing, full: full)
-    }
-
-    /// Removes every hook, rule and chain the proxy made (`swiftlet proxy --cleanup`).
+    /// Removes every hook, rule, chain and table the proxy made (`swiftlet proxy --cleanup`).
     public func cleanup() async throws(ProxyError) {
-        for commands in commands {
-            try await commands.removeHooks(RulePlanner.hooks)
-            let owned = try await commands.ownedChains()
-            if !owned.isEmpty {
-                try await commands.restore(IPTablesRestoreText.render(chains: [], deleting: owned.sorted()))
-            }
-            applied[commands.family] = nil
+        for index in backends.indices {
+            var backend = backends[index]
+            defer { backends[index] = backend }
+            try await backend.cleanup()
         }
     }
 }

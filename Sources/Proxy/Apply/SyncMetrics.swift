@@ -8,6 +8,8 @@ public final class SyncMetrics: Sendable {
     let rulesWritten: Counter
     let chainsWritten: Counter
     let restoreFailures: Counter
+    let nftablesSyncFailures: Counter
+    let elementsWritten: Counter
     let lastSuccess: Gauge
     let syncs: Counter
 
@@ -28,6 +30,10 @@ public final class SyncMetrics: Sendable {
             name: "swiftlet_proxy_chains_written_total", help: "Chains written to iptables-restore")
         restoreFailures = registry.makeCounter(
             name: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total", help: "Failed iptables-restore runs")
+        nftablesSyncFailures = registry.makeCounter(
+            name: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", help: "Failed nft transactions")
+        elementsWritten = registry.makeCounter(
+            name: "swiftlet_proxy_elements_written_total", help: "Set and map elements written or deleted by nft")
         lastSuccess = registry.makeGauge(
             name: "kubeproxy_sync_proxy_rules_last_timestamp_seconds", help: "Unix time of the last successful sync")
         syncs = registry.makeCounter(name: "swiftlet_proxy_syncs_total", help: "Syncs attempted")

@@ -15,6 +15,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var syncPeriod: Duration = .seconds(30)
     public var healthzBindAddress = "0.0.0.0:10256"
     public var metricsBindAddress = "127.0.0.1:10249"
+    /// How Services become rules (`--mode`): kube-proxy's iptables chains, or our own nftables table.
+    public var mode: ProxyMode = .iptables
 
     public init() {}
 
@@ -65,6 +67,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public static func parse(_ text: String, source: String = "config") throws -> ProxyConfiguration {
         struct File: Decodable {
             var kind: String?
+            var mode: String?
             var clusterCIDR: String?
             var hostnameOverride: String?
             var healthzBindAddress: String?
@@ -73,6 +76,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
             var clientConnection: ClientConnection?
             var iptables: IPTables?
             struct ClientConnection: Decodable { var kubeconfig: String? }
+            var nftables: IPTables?
             struct IPTables: Decodable {
                 var masqueradeAll: Bool?
                 var masqueradeBit: Int?
@@ -98,13 +102,25 @@ public struct ProxyConfiguration: Sendable, Equatable {
         }
         if let address = file.healthzBindAddress { configuration.healthzBindAddress = address }
         if let address = file.metricsBindAddress { configuration.metricsBindAddress = address }
-        if let iptables = file.iptables {
+        if let mode = file.mode, !mode.isEmpty { configuration.mode = try ProxyMode.parse(mode, field: "\(source): mode") }
+        // kube-proxy reads the settings of the mode it runs in from that mode's section.
+        if let iptables = configuration.mode == .nftables ? file.nftables ?? file.iptables : file.iptables {
             if let value = iptables.masqueradeAll { configuration.masqueradeAll = value }
             if let value = iptables.masqueradeBit { configuration.masqueradeBit = try maskBit(value) }
-            if let value = iptables.minSyncPeriod { configuration.minSyncPeriod = try duration(value, field: "iptables.minSyncPeriod") }
-            if let value = iptables.syncPeriod { configuration.syncPeriod = try duration(value, field: "iptables.syncPeriod") }
+            if let value = iptables.minSyncPeriod { configuration.minSyncPeriod = try duration(value, field: "\(configuration.mode).minSyncPeriod") }
+            if let value = iptables.syncPeriod { configuration.syncPeriod = try duration(value, field: "\(configuration.mode).syncPeriod") }
         }
         return configuration
+    }
+
+    /// The backend for each IP family: its rule options and the commands that program the kernel.
+    public func backends(commandWrapper: [String] = []) -> [any ProxyBackend] {
+        families.map { options -> any ProxyBackend in
+            switch mode {
+            case .iptables: IPTablesBackend(options: options, commands: IPTablesCommands(family: options.family, wrapper: commandWrapper))
+            case .nftables: NFTablesBackend(options: options, commands: NFTablesCommands(family: options.family, wrapper: commandWrapper))
+            }
+        }
     }
 
     /// Comma-separated CIDRs, as `--cluster-cidr` and `--nodeport-addresses` take them.
@@ -149,5 +165,19 @@ public struct ProxyConfiguration: Sendable, Equatable {
         }
         if !number.isEmpty || !unit.isEmpty { try flush() }
         return total
+    }
+}
+
+/// The proxy's backends, named as kube-proxy's `--mode` names them.
+public enum ProxyMode: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    case iptables, nftables
+
+    public var description: String { rawValue }
+
+    public static func parse(_ text: String, field: String) throws -> ProxyMode {
+        guard let mode = ProxyMode(rawValue: text) else {
+            throw ProxyConfiguration.Invalid(field: field, reason: "\(text) is not a mode we have (iptables, nftables)")
+        }
+        return mode
     }
 }

@@ -16,6 +16,7 @@ public final class ProxyServer: Sendable {
     /// The ports the healthz and metrics servers listen on, once running (useful with port 0).
     public var listeningPorts: (healthz: Int, metrics: Int) { boundPorts.withLock { $0 } }
     let log: @Sendable (String) -> Void
+    let commandWrapper: [String]
 
     public init(configuration: ProxyConfiguration, client: KubeClient, commandWrapper: [String] = [],
                 log: @escaping @Sendable (String) -> Void = { print($0) }) {
@@ -23,8 +24,10 @@ public final class ProxyServer: Sendable {
         self.client = client
         self.log = log
         self.syncer = ProxySyncer(
-            families: configuration.families.map { ($0, IPTablesCommands(family: $0.family, wrapper: commandWrapper)) },
+            backends: configuration.backends(commandWrapper: commandWrapper),
+            conntrack: configuration.families.map { _ in CommandRunner(wrapper: commandWrapper) },
             nodeName: configuration.nodeName)
+        self.commandWrapper = commandWrapper
     }
 
     /// Runs until cancelled. `onReady` is called once the informers have synced, the first sync
@@ -49,6 +52,7 @@ public final class ProxyServer: Sendable {
                     wake.continuation.yield()
                 }
             }
+            await removeOtherModesRules()
             await services.waitUntilSynced()
             await slices.waitUntilSynced()
 
@@ -92,8 +96,8 @@ public final class ProxyServer: Sendable {
                     if report.full { lastFull = clock.now }
                     health.synced(started: started)
                     failed = false
-                    if report.chainsWritten > 0 || report.chainsDeleted > 0 {
-                        log("proxy: \(report.full ? "full" : "partial") sync wrote \(report.chainsWritten) chains, \(report.rulesWritten) rules in \(report.restores) restores, deleted \(report.chainsDeleted) chains (\(report.duration))")
+                    if report.chainsWritten > 0 || report.chainsDeleted > 0 || report.elementsWritten > 0 {
+                        log("proxy: \(report.full ? "full" : "partial") sync wrote \(report.chainsWritten) chains, \(report.rulesWritten) rules, \(report.elementsWritten) elements in \(report.restores) restores, deleted \(report.chainsDeleted) chains (\(report.duration))")
                     }
                     await healthChecks.update(await syncer.currentTable)
                     if !ready {
@@ -107,6 +111,22 @@ public final class ProxyServer: Sendable {
                 }
             }
             group.cancelAll()
+        }
+    }
+
+    /// Rules a proxy in another mode left (a node switched from iptables to nftables, say) would
+    /// still catch packets first: they go, as kube-proxy removes other modes' leftovers at start.
+    func removeOtherModesRules() async {
+        for mode in ProxyMode.allCases where mode != configuration.mode {
+            if mode == .nftables && !NFTablesCommands.isInstalled { continue }
+            var other = configuration
+            other.mode = mode
+            let leftovers = ProxySyncer(backends: other.backends(commandWrapper: commandWrapper), nodeName: configuration.nodeName)
+            do {
+                try await leftovers.cleanup()
+            } catch {
+                log("proxy: could not check for \(mode) rules left by an earlier proxy: \(error)")
+            }
         }
     }
 

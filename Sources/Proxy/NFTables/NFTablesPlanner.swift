@@ -1,0 +1,459 @@
+import CNI
+
+/// Renders the service table into the nftables mode's table (`swiftlet proxy --mode nftables`).
+///
+/// The layout is chosen for what the kernel and `nft` are fast at, measured on this machine:
+/// map elements are cheap (100,000 in about a second through `nft -f`), chains and rules cost
+/// more, and every set that a rule binds makes the next bind slower (per-service anonymous maps
+/// took 26 s for 10,000 services, a chain per endpoint as kube-proxy's nftables mode has 78 s).
+/// So a service port is mostly elements:
+///
+/// - `service-ips` (destination . protocol . port → verdict) and `service-nodeports`
+///   (protocol . port → verdict) dispatch every service destination, as in kube-proxy;
+/// - a plain service port's cluster IP goes to `cluster-ip-<N>`, shared by every service port
+///   with N endpoints, which marks outside traffic for masquerade and goes to
+///   `cluster-balance-<N>`: one DNAT whose target is looked up in `cluster-endpoints-<N>` by
+///   (destination . protocol . port . `numgen random mod N`), so each endpoint gets 1/N of the
+///   new connections, and in `cluster-nodeport-endpoints-<N>` for node ports. `local-…` objects
+///   do the same over an `internal`/`externalTrafficPolicy: Local` port's local endpoints;
+/// - only what needs rules of its own gets a chain: external destinations (`external-…`),
+///   load balancer source ranges (`firewall-…`), and session affinity (`service-…`/`local-…`
+///   with an `endpoint-…` chain and an `affinity-…` set per endpoint);
+/// - hairpin traffic (a pod reaching itself through its service) is masqueraded in
+///   postrouting by one lookup of (source . destination) in `hairpin-endpoints`, which holds
+///   each endpoint that may run on this node paired with itself, instead of a chain per endpoint;
+/// - no endpoints: `no-endpoint-services`/`no-endpoint-nodeports` reject (or drop, when only
+///   other nodes have endpoints under a Local policy) from the filter hooks, before DNAT.
+///
+/// Pure: options and table in, ruleset out.
+public struct NFTablesPlanner: Sendable {
+    public var options: RuleOptions
+
+    public init(options: RuleOptions) {
+        self.options = options
+    }
+
+    /// A shared group of balancing objects: by policy and endpoint count.
+    public struct Balance: Hashable, Sendable, Comparable {
+        public var local: Bool
+        public var count: Int
+
+        var prefix: String { local ? "local" : "cluster" }
+        /// Where a cluster IP goes: outside traffic marked for masquerade, then balanced.
+        public var clusterIPChain: String { local ? "local-cluster-ip-\(count)" : "cluster-ip-\(count)" }
+        public var chain: String { "\(prefix)-balance-\(count)" }
+        public var addressMap: String { "\(prefix)-endpoints-\(count)" }
+        public var nodePortMap: String { "\(prefix)-nodeport-endpoints-\(count)" }
+
+        public static func < (lhs: Balance, rhs: Balance) -> Bool { (lhs.local ? 1 : 0, lhs.count) < (rhs.local ? 1 : 0, rhs.count) }
+    }
+
+    /// An element and the map it goes into.
+    public struct MapElement: Hashable, Sendable {
+        public var map: String
+        public var element: NFTElement
+    }
+
+    /// Everything one service port puts into the table; what the cache keeps between syncs and
+    /// what a partial sync diffs.
+    public struct PortObjects: Sendable, Equatable {
+        public var elements: [MapElement] = []
+        public var chains: [NFTChain] = []
+        /// Affinity sets.
+        public var sets: [NFTMap] = []
+        public var balances: Set<Balance> = []
+        /// The balances its cluster IP enters through their `cluster-ip-<N>` chain.
+        public var clusterIPBalances: Set<Balance> = []
+        /// Endpoints that may be their own client here, for `hairpin-endpoints`.
+        public var hairpins: [IPAddress] = []
+    }
+
+    /// The objects of each service port at the last plan, reused while the port is unchanged.
+    public struct Cache: Sendable {
+        public internal(set) var entries: [ServicePortName: (port: ProxyServicePort, objects: PortObjects)] = [:]
+        var options: RuleOptions?
+        public init() {}
+    }
+
+    // MARK: names of the fixed objects
+
+    public static let servicesChain = "services"
+    public static let endpointsCheckChain = "endpoints-check"
+    public static let firewallCheckChain = "source-ranges-check"
+    public static let rejectChain = "reject-chain"
+    public static let markChain = "mark-for-masquerade"
+    public static let masqueradingChain = "masquerading"
+    public static let serviceIPs = "service-ips"
+    public static let serviceNodePorts = "service-nodeports"
+    public static let noEndpointServices = "no-endpoint-services"
+    public static let noEndpointNodePorts = "no-endpoint-nodeports"
+    public static let firewallIPs = "firewall-ips"
+    public static let hairpinEndpoints = "hairpin-endpoints"
+    /// A one-element set that a partial sync deletes and adds again: when our table is gone
+    /// (`nft flush ruleset`), that fails and the sync is redone in full.
+    public static let canary = "canary"
+
+    public func plan(_ ports: [ProxyServicePort]) -> NFTablesRuleset {
+        var cache = Cache()
+        return plan(ports, cache: &cache)
+    }
+
+    /// Plans the table, reusing the objects of unchanged ports from the cache and leaving the
+    /// new objects there.
+    public func plan(_ ports: [ProxyServicePort], cache: inout Cache) -> NFTablesRuleset {
+        update(ports, cache: &cache)
+        return assemble(cache)
+    }
+
+    /// Brings the cache to the ports given; returns the names of the ports whose objects changed
+    /// (added, changed or removed), which is all a partial sync needs to look at.
+    @discardableResult
+    public func update(_ ports: [ProxyServicePort], cache: inout Cache) -> Set<ServicePortName> {
+        if cache.options != options { cache = Cache() }
+        cache.options = options
+        var changed = Set<ServicePortName>()
+        var entries: [ServicePortName: (port: ProxyServicePort, objects: PortObjects)] = [:]
+        entries.reserveCapacity(ports.count)
+        for port in ports {
+            if let cached = cache.entries[port.name], cached.port == port {
+                entries[port.name] = cached
+            } else {
+                entries[port.name] = (port, objects(of: port))
+                changed.insert(port.name)
+            }
+        }
+        for name in cache.entries.keys where entries[name] == nil { changed.insert(name) }
+        cache.entries = entries
+        return changed
+    }
+
+    /// The fixed objects, the shared balancing objects the ports use, and every port's objects.
+    public func assemble(_ cache: Cache) -> NFTablesRuleset {
+        let names = cache.entries.keys.sorted()
+        var balances = Set<Balance>()
+        var clusterIPBalances = Set<Balance>()
+        var hairpins = Set<IPAddress>()
+        var perPortChains: [NFTChain] = []
+        var sets: [NFTMap] = []
+        var elements: [String: [NFTElement]] = [:]
+        var seenKeys: [String: Set<String>] = [:]
+        for name in names {
+            let objects = cache.entries[name]!.objects
+            balances.formUnion(objects.balances)
+            clusterIPBalances.formUnion(objects.clusterIPBalances)
+            hairpins.formUnion(objects.hairpins)
+            perPortChains += objects.chains
+            sets += objects.sets
+            for item in objects.elements {
+                // Two services claiming one destination: the first by name wins, as a map holds one.
+                guard seenKeys[item.map, default: []].insert(item.element.keyText).inserted else { continue }
+                elements[item.map, default: []].append(item.element)
+            }
+        }
+        elements[Self.hairpinEndpoints] = hairpins.sorted().map { NFTElement([.address($0), .address($0)]) }
+        elements[Self.canary] = [NFTElement([.port(0)])]
+
+        let sortedBalances = balances.sorted()
+        var maps = fixedMaps()
+        for balance in sortedBalances { maps += balanceMaps(balance) }
+        maps = maps.map { map in
+            var filled = map
+            filled.elements = elements[map.name] ?? []
+            return filled
+        }
+        maps += sets
+        var chains = fixedChains()
+        for balance in clusterIPBalances.sorted() { chains.append(clusterIPChain(balance)) }
+        for balance in sortedBalances { chains.append(balanceChain(balance)) }
+        chains += perPortChains
+        return NFTablesRuleset(family: options.family, chains: chains, maps: maps)
+    }
+
+    // MARK: the fixed objects
+
+    var ip: String { options.family == .v4 ? "ip" : "ip6" }
+    var addressType: String { options.family == .v4 ? "ipv4_addr" : "ipv6_addr" }
+    var loopback: String { options.family == .v4 ? "127.0.0.0/8" : "::1" }
+    var markValue: String { options.markValue }
+
+    /// Node ports answer on local addresses (restricted by `--nodeport-addresses`), never on
+    /// loopback: DNAT from 127.0.0.1 would need `route_localnet`, as in kube-proxy's nftables mode.
+    var nodePortMatch: String {
+        var match = "fib daddr type local \(ip) daddr != \(loopback)"
+        if !options.nodePortAddresses.isEmpty {
+            match += " \(ip) daddr { " + options.nodePortAddresses.map(network).joined(separator: ", ") + " }"
+        }
+        return match
+    }
+
+    func fixedChains() -> [NFTChain] {
+        let vmapKey = "\(ip) daddr . meta l4proto . th dport"
+        func hook(_ type: String, _ hook: String, _ priority: Int) -> NFTChain.Hook {
+            NFTChain.Hook(type: type, hook: hook, priority: priority)
+        }
+        // Filters run before DNAT (priority dstnat - 10) so that they see service destinations.
+        return [
+            NFTChain("filter-prerouting", hook: hook("filter", "prerouting", -110),
+                     rules: ["ct state new jump \(Self.firewallCheckChain)"]),
+            NFTChain("filter-input", hook: hook("filter", "input", -110),
+                     rules: ["ct state new jump \(Self.endpointsCheckChain)"]),
+            NFTChain("filter-forward", hook: hook("filter", "forward", -110),
+                     rules: ["ct state new jump \(Self.endpointsCheckChain)"]),
+            NFTChain("filter-output", hook: hook("filter", "output", -110),
+                     rules: ["ct state new jump \(Self.endpointsCheckChain)", "ct state new jump \(Self.firewallCheckChain)"]),
+            NFTChain("nat-prerouting", hook: hook("nat", "prerouting", -100), rules: ["jump \(Self.servicesChain)"]),
+            NFTChain("nat-output", hook: hook("nat", "output", -100), rules: ["jump \(Self.servicesChain)"]),
+            NFTChain("nat-postrouting", hook: hook("nat", "postrouting", 100), rules: ["jump \(Self.masqueradingChain)"]),
+            NFTChain(Self.servicesChain, rules: [
+                "\(vmapKey) vmap @\(Self.serviceIPs)",
+                "\(nodePortMatch) meta l4proto . th dport vmap @\(Self.serviceNodePorts)",
+            ]),
+            NFTChain(Self.endpointsCheckChain, rules: [
+                "\(vmapKey) vmap @\(Self.noEndpointServices)",
+                "\(nodePortMatch) meta l4proto . th dport vmap @\(Self.noEndpointNodePorts)",
+            ]),
+            NFTChain(Self.firewallCheckChain, rules: ["\(vmapKey) vmap @\(Self.firewallIPs)"]),
+            NFTChain(Self.rejectChain, rules: ["reject"]),
+            NFTChain(Self.markChain, rules: ["meta mark set meta mark | \(markValue)"]),
+            NFTChain(Self.masqueradingChain, rules: [
+                "ct status dnat \(ip) saddr . \(ip) daddr @\(Self.hairpinEndpoints) jump \(Self.markChain)",
+                "meta mark & \(markValue) == 0 return",
+                // Clear the mark so that a packet re-entering the stack is not masqueraded twice.
+                "meta mark set meta mark ^ \(markValue)",
+                "masquerade fully-random",
+            ]),
+        ]
+    }
+
+    func fixedMaps() -> [NFTMap] {
+        let destination = "\(addressType) . inet_proto . inet_service : verdict"
+        return [
+            NFTMap(Self.serviceIPs, declaration: "type \(destination) ; comment \"cluster, external and load balancer IPs\" ;"),
+            NFTMap(Self.serviceNodePorts, declaration: "type inet_proto . inet_service : verdict ; comment \"node ports\" ;"),
+            NFTMap(Self.noEndpointServices, declaration: "type \(destination) ; comment \"service destinations without endpoints\" ;"),
+            NFTMap(Self.noEndpointNodePorts, declaration: "type inet_proto . inet_service : verdict ; comment \"node ports without endpoints\" ;"),
+            NFTMap(Self.firewallIPs, declaration: "type \(destination) ; comment \"load balancer IPs with source ranges\" ;"),
+            NFTMap(Self.hairpinEndpoints, declaration: "type \(addressType) . \(addressType) ; comment \"endpoints that may reach themselves through their service\" ;",
+                   isMap: false),
+            NFTMap(Self.canary, declaration: "type inet_service ;", isMap: false),
+        ]
+    }
+
+    func balanceMaps(_ balance: Balance) -> [NFTMap] {
+        let data = "\(ip) daddr . th dport"
+        return [
+            NFTMap(balance.addressMap, declaration: "typeof \(ip) daddr . meta l4proto . th dport . numgen random mod 1 : \(data) ;"),
+            NFTMap(balance.nodePortMap, declaration: "typeof meta l4proto . th dport . numgen random mod 1 : \(data) ;"),
+        ]
+    }
+
+    func balanceChain(_ balance: Balance) -> NFTChain {
+        let pick = "numgen random mod \(balance.count)"
+        return NFTChain(balance.chain, rules: [
+            // A cluster, external or load balancer IP is found by its destination; a node port
+            // (any local address) by its port alone.
+            "dnat \(ip) addr . port to \(ip) daddr . meta l4proto . th dport . \(pick) map @\(balance.addressMap)",
+            "dnat \(ip) addr . port to meta l4proto . th dport . \(pick) map @\(balance.nodePortMap)",
+        ])
+    }
+
+    /// Where cluster IPs of one balance enter: outside traffic is marked for masquerade first.
+    func clusterIPChain(_ balance: Balance) -> NFTChain {
+        NFTChain(balance.clusterIPChain, rules: masqueradeRules(match: "") + ["goto \(balance.chain)"])
+    }
+
+    /// Traffic to a cluster IP from outside the pod network is masqueraded, so that replies come
+    /// back through this node.
+    func masqueradeRules(match: String) -> [String] {
+        if options.masqueradeAll { return ["\(match)jump \(Self.markChain)"] }
+        guard let pods = options.clusterCIDRs.first else { return [] }
+        return ["\(match)\(ip) saddr != \(network(pods)) jump \(Self.markChain)"]
+    }
+
+    func network(_ network: IPNetwork) -> String { "\(network.network)/\(network.prefixLength)" }
+
+    // MARK: one service port
+
+    func objects(of port: ProxyServicePort) -> PortObjects {
+        var builder = PortBuilder(planner: self, port: port)
+        builder.build()
+        return builder.out
+    }
+
+    /// Collects one service port's objects.
+    struct PortBuilder {
+        let planner: NFTablesPlanner
+        let port: ProxyServicePort
+        let name: String
+        let transport: NFTValue
+        let selection: EndpointSelection
+        let affinity: Bool
+        var ip: String { planner.ip }
+        var out = PortObjects()
+
+        init(planner: NFTablesPlanner, port: ProxyServicePort) {
+            self.planner = planner
+            self.port = port
+            name = port.name.description
+            transport = .transport(port.name.transport)
+            selection = EndpointSelection(port)
+            affinity = port.affinityTimeout != nil
+        }
+
+        mutating func build() {
+            // Cluster IP: the internal policy picks the endpoints.
+            let clusterKey: [NFTValue] = [.address(port.clusterIP), transport, .port(port.port)]
+            let internalEndpoints = port.internalPolicyLocal ? selection.local : selection.all
+            if internalEndpoints.isEmpty {
+                noEndpoints(clusterKey, nodePort: false, what: "cluster IP")
+            } else {
+                let chain = target(local: port.internalPolicyLocal, endpoints: internalEndpoints)
+                let balance = Balance(local: port.internalPolicyLocal, count: internalEndpoints.count)
+                if !affinity { out.clusterIPBalances.insert(balance) }
+                let entry = affinity ? chain : balance.clusterIPChain
+                element(NFTablesPlanner.serviceIPs, clusterKey, .goto(entry), comment: "\(name) cluster IP")
+                balanceElements(local: port.internalPolicyLocal, endpoints: internalEndpoints, key: clusterKey, nodePort: false)
+            }
+
+            // External destinations share one chain that applies the external policy.
+            let externalEndpoints = port.externalPolicyLocal ? selection.local : selection.all
+            if port.hasExternalDestinations {
+                if externalEndpoints.isEmpty {
+                    for ip in port.externalIPs + port.loadBalancerIPs {
+                        noEndpoints([.address(ip), transport, .port(port.port)], nodePort: false, what: "external IP")
+                    }
+                    if let nodePort = port.nodePort {
+                        noEndpoints([transport, .port(nodePort)], nodePort: true, what: "node port")
+                    }
+                } else {
+                    addExternal()
+                }
+            }
+
+            for endpoint in selection.all + selection.local where endpoint.mayHairpinHere {
+                if !out.hairpins.contains(endpoint.ip) { out.hairpins.append(endpoint.ip) }
+            }
+        }
+
+        mutating func element(_ map: String, _ key: [NFTValue], _ data: NFTElementData, comment: String? = nil) {
+            out.elements.append(MapElement(map: map, element: NFTElement(key, data, comment: comment)))
+        }
+
+        /// Where traffic under one policy goes: a shared balance, or the port's affinity chain.
+        mutating func target(local: Bool, endpoints: [ProxyEndpoint]) -> String {
+            if affinity {
+                let chain = local ? NFTablesNames.local(port.name) : NFTablesNames.service(port.name)
+                addAffinityChain(chain, endpoints: endpoints, local: local)
+                return chain
+            }
+            let balance = Balance(local: local, count: endpoints.count)
+            out.balances.insert(balance)
+            return balance.chain
+        }
+
+        /// The endpoints a destination's DNAT picks from, at indexes 0..<N.
+        mutating func balanceElements(local: Bool, endpoints: [ProxyEndpoint], key: [NFTValue], nodePort: Bool) {
+            guard !affinity else { return }
+            let balance = Balance(local: local, count: endpoints.count)
+            for (index, endpoint) in endpoints.enumerated() {
+                element(nodePort ? balance.nodePortMap : balance.addressMap, key + [.index(index)],
+                        .values([.address(endpoint.ip), .port(endpoint.port)]))
+            }
+        }
+
+        mutating func noEndpoints(_ key: [NFTValue], nodePort: Bool, what: String) {
+            // None at all: reject, so clients fail at once. Some elsewhere but none here under a
+            // Local policy: drop, as upstream does, so that the client retries elsewhere.
+            let elsewhere = !selection.all.isEmpty
+            element(nodePort ? NFTablesPlanner.noEndpointNodePorts : NFTablesPlanner.noEndpointServices, key,
+                    elsewhere ? .drop : .goto(NFTablesPlanner.rejectChain),
+                    comment: "\(name) \(what) has no \(elsewhere ? "local " : "")endpoints")
+        }
+
+        mutating func addExternal() {
+            let chain = NFTablesNames.external(port.name)
+            // Pods and the node itself reach every endpoint under both policies.
+            let clusterTarget = target(local: false, endpoints: selection.all)
+            var rules: [String] = []
+            if port.externalPolicyLocal {
+                let localTarget = target(local: true, endpoints: selection.local)
+                if let pods = planner.options.clusterCIDRs.first {
+                    rules.append("\(ip) saddr \(planner.network(pods)) goto \(clusterTarget)")
+                }
+                rules.append("fib saddr type local jump \(NFTablesPlanner.markChain)")
+                rules.append("fib saddr type local goto \(clusterTarget)")
+                // Outside clients keep their address and stay on this node.
+                rules.append("goto \(localTarget)")
+            } else {
+                rules.append("jump \(NFTablesPlanner.markChain)")
+                rules.append("goto \(clusterTarget)")
+            }
+            out.chains.append(NFTChain(chain, rules: rules))
+
+            for ip in port.externalIPs {
+                destination([.address(ip), transport, .port(port.port)], chain: chain, what: "external IP", nodePort: false)
+            }
+            if !port.loadBalancerIPs.isEmpty && !port.loadBalancerSourceRanges.isEmpty {
+                let firewall = NFTablesNames.firewall(port.name)
+                // The ranges and the load balancer's own addresses (hairpin through the balancer) pass.
+                var allowed = port.loadBalancerSourceRanges.map { "\(ip) saddr \(planner.network($0)) return" }
+                allowed += port.loadBalancerIPs.map { "\(ip) saddr \($0) return" }
+                allowed.append("drop")
+                out.chains.append(NFTChain(firewall, rules: allowed))
+                for lb in port.loadBalancerIPs {
+                    element(NFTablesPlanner.firewallIPs, [.address(lb), transport, .port(port.port)], .goto(firewall),
+                            comment: "\(name) load balancer source ranges")
+                }
+            }
+            for lb in port.loadBalancerIPs {
+                destination([.address(lb), transport, .port(port.port)], chain: chain, what: "load balancer IP", nodePort: false)
+            }
+            if let nodePort = port.nodePort {
+                destination([transport, .port(nodePort)], chain: chain, what: "node port", nodePort: true)
+            }
+        }
+
+        /// One external destination: dispatched to the external chain, and findable by the
+        /// balances that chain may go to.
+        mutating func destination(_ key: [NFTValue], chain: String, what: String, nodePort: Bool) {
+            element(nodePort ? NFTablesPlanner.serviceNodePorts : NFTablesPlanner.serviceIPs, key, .goto(chain),
+                    comment: "\(name) \(what)")
+            balanceElements(local: false, endpoints: selection.all, key: key, nodePort: nodePort)
+            if port.externalPolicyLocal {
+                balanceElements(local: true, endpoints: selection.local, key: key, nodePort: nodePort)
+            }
+        }
+
+        /// Session affinity: a client seen recently goes back to its endpoint; others are
+        /// balanced over the endpoints' chains, which remember the client.
+        mutating func addAffinityChain(_ chain: String, endpoints: [ProxyEndpoint], local: Bool) {
+            guard !out.chains.contains(where: { $0.name == chain }), let timeout = port.affinityTimeout else { return }
+            let proto = port.name.transport.rawValue
+            var rules: [String] = []
+            // The cluster IP's masquerade lives in the chain of the internal policy, as in iptables mode.
+            if local == port.internalPolicyLocal {
+                rules += planner.masqueradeRules(match: "\(ip) daddr \(port.clusterIP) \(proto) dport \(port.port) ")
+            }
+            var picks: [String] = []
+            for (index, endpoint) in endpoints.enumerated() {
+                let endpointChain = NFTablesNames.endpoint(port.name, endpoint)
+                let set = NFTablesNames.affinity(port.name, endpoint)
+                rules.append("\(ip) saddr @\(set) goto \(endpointChain)")
+                picks.append("\(index) : goto \(endpointChain)")
+                guard !out.chains.contains(where: { $0.name == endpointChain }) else { continue }
+                out.sets.append(NFTMap(set, declaration: "type \(planner.addressType) ; flags dynamic,timeout ; timeout \(timeout)s ;",
+                                       isMap: false, isDynamic: true))
+                out.chains.append(NFTChain(endpointChain, rules: [
+                    "update @\(set) { \(ip) saddr }",
+                    "meta l4proto \(proto) dnat to \(planner.endpointAddress(endpoint))",
+                ]))
+            }
+            rules.append("numgen random mod \(endpoints.count) vmap { \(picks.joined(separator: ", ")) }")
+            out.chains.append(NFTChain(chain, rules: rules))
+        }
+    }
+
+    func endpointAddress(_ endpoint: ProxyEndpoint) -> String {
+        endpoint.ip.family == .v4 ? "\(endpoint.ip):\(endpoint.port)" : "[\(endpoint.ip)]:\(endpoint.port)"
+    }
+}
