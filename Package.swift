@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "KubeAPI", "CNI",
+                "KubeAPI", "CNI", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

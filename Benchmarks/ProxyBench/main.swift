@@ -1,9 +1,10 @@
 // Service proxy sync at scale: a synthetic cluster of services × endpoints, synced into an empty
-// network namespace made for the run. Reports the render alone, a full sync (render + restores),
-// a partial sync after one endpoint changes, the floor (one bare iptables-restore of the same
-// text), and kube-proxy's per-endpoint-chain layout of the same services.
+// network namespace made for the run. Reports, for the iptables mode, the render alone, a full
+// sync (render + restores), a partial sync after one endpoint changes, the floor (one bare
+// iptables-restore of the same text), and kube-proxy's per-endpoint-chain layout of the same
+// services; then the same for the nftables mode (its floor: one bare `nft -f` of the same text).
 //
-//   proxy-bench SERVICES ENDPOINTS
+//   proxy-bench SERVICES ENDPOINTS [iptables|nftables]
 import CNI
 import Foundation
 import KubeAPI
@@ -12,6 +13,7 @@ import Proxy
 let arguments = CommandLine.arguments
 let serviceCount = arguments.count > 1 ? Int(arguments[1])! : 10_000
 let endpointCount = arguments.count > 2 ? Int(arguments[2])! : 10
+let modes = arguments.count > 3 ? [arguments[3]] : ["iptables", "nftables"]
 let clock = ContinuousClock()
 
 func seconds(_ duration: Duration) -> String {
@@ -94,6 +96,7 @@ options.clusterCIDRs = [IPNetwork("10.0.0.0/8")!]
 let (services, slices) = cluster()
 let table = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: "this-node")
 
+if modes.contains("iptables") {
 // Render alone: table + plan + text, best of three.
 var renderTimes: [Duration] = []
 var text = ""
@@ -142,6 +145,9 @@ if serviceCount <= 2_000 {
     print("  kube-proxy layout (a chain per endpoint), bare restore: \(seconds(upstreamTime)), \(upstream.split(separator: "\n").count) lines (ours / kube-proxy's = \(String(format: "%.2f", Double(full.duration / upstreamTime))))")
 }
 
+}
+
+if modes.contains("iptables") {
 // Where a partial sync's time goes, outside the kernel.
 do {
     let planner = RulePlanner(options: options)
@@ -161,4 +167,98 @@ do {
     let plan = SyncPlanner.plan(desired: second, applied: first.chainsByKey, full: false)
     let diffTime = clock.now - start
     print("  partial sync outside the kernel: table \(seconds(buildTime)), cached plan \(seconds(planTime)), diff \(seconds(diffTime)) (\(plan.writtenChains) chains)")
+}
+}
+
+if modes.contains("nftables") {
+    // Render alone: table + plan + script, best of three.
+    var renderTimes: [Duration] = []
+    var script = ""
+    for _ in 0..<3 {
+        let start = clock.now
+        let ports = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: "this-node")
+        script = NFTablesPlanner(options: options).plan(ports).scriptText()
+        renderTimes.append(clock.now - start)
+    }
+    let ruleset = NFTablesPlanner(options: options).plan(table)
+    print("nftables mode, \(serviceCount) services × \(endpointCount) endpoints")
+    print("  nft input: \(script.split(separator: "\n").count) lines, \(script.utf8.count / 1024) KiB; \(ruleset.chains.count) chains, \(ruleset.ruleCount) rules, \(ruleset.elementCount) elements")
+    print("  render only (table + plan + script): \(seconds(renderTimes.min()!))")
+
+    let (full, partial, periodic) = try await withNamespace { namespace in
+        let syncer = ProxySyncer(
+            backends: [NFTablesBackend(options: options, commands: NFTablesCommands(
+                family: .v4, wrapper: ["ip", "netns", "exec", namespace], networkNamespace: "/run/netns/\(namespace)"))],
+            nodeName: "this-node")
+        let full = try await syncer.sync(services: services, slices: slices)
+        // Partial syncs: one endpoint moves and comes back, nine times; the median one is reported.
+        let (_, changedSlices) = cluster(changing: serviceCount / 2)
+        var partials: [ProxySyncer.Report] = []
+        var idles: [Duration] = []
+        for round in 0..<9 {
+            partials.append(try await syncer.sync(services: services, slices: round % 2 == 0 ? changedSlices : slices))
+            idles.append(try await syncer.sync(services: services, slices: round % 2 == 0 ? changedSlices : slices).duration)
+        }
+        let partial = partials.sorted { $0.duration < $1.duration }[4]
+        print("  a sync with nothing to change (the canary alone), median of 9: \(seconds(idles.sorted()[4]))")
+        print("  partial syncs, slowest of 9: \(seconds(partials.map(\.duration).max()!))")
+        let periodic = try await syncer.sync(services: services, slices: changedSlices, forceFull: true)
+        if ProcessInfo.processInfo.environment["PROXY_BENCH_STEPS"] != nil {
+            // Where a full sync over a loaded table spends its time.
+            let commands = NFTablesCommands(family: .v4, wrapper: ["ip", "netns", "exec", namespace], networkNamespace: "/run/netns/\(namespace)")
+            var start = clock.now
+            let existing = try await commands.existingObjects()
+            print("    list existing objects: \(seconds(clock.now - start))")
+            let plan = NFTablesScript.fullPlan(NFTablesPlanner(options: options).plan(table), existing: existing)
+            start = clock.now
+            try await commands.apply(plan.prepare)
+            print("    nft -f of the chains (\(plan.prepare.utf8.count / 1024) KiB): \(seconds(clock.now - start))")
+            start = clock.now
+            try await commands.netlink.send(commands.batch(plan.elements))
+            print("    netlink flush + add of \(plan.elementsWritten) elements: \(seconds(clock.now - start))")
+        }
+        return (full, partial, periodic)
+    }
+    print("  full sync into an empty table (render + nft -f): \(seconds(full.duration))")
+    print("  full sync over the same table (the periodic one): \(seconds(periodic.duration))")
+    print("  partial sync after one endpoint changed, median of 9 (\(partial.elementsWritten) elements, \(partial.chainsWritten) chains): \(seconds(partial.duration))")
+
+    let floor = await withNamespace { namespace -> Duration in
+        let start = clock.now
+        precondition(shell("ip netns exec \(namespace) nft -f -", input: script) == 0)
+        return clock.now - start
+    }
+    print("  floor, one bare nft -f of the same text: \(seconds(floor)) (full sync / floor = \(String(format: "%.2f", Double(full.duration / floor))))")
+
+    // Where a partial sync's time goes, outside the kernel.
+    let planner = NFTablesPlanner(options: options)
+    var tableCache = ServicePortTable.Cache()
+    _ = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: "this-node", cache: &tableCache)
+    var cache = NFTablesPlanner.Cache()
+    planner.update(table, cache: &cache)
+    let (_, changedSlices) = cluster(changing: serviceCount / 2)
+    var start = clock.now
+    let changedTable = ServicePortTable.build(services: services, slices: changedSlices, family: .v4, nodeName: "this-node",
+                                              cache: &tableCache)
+    let buildTime = clock.now - start
+    start = clock.now
+    var after = cache
+    let changed = planner.update(changedTable, cache: &after)
+    let planTime = clock.now - start
+    start = clock.now
+    let plan = NFTablesScript.partialPlan(planner: planner, before: cache, after: after, changed: changed)
+    let diffTime = clock.now - start
+    print("  partial sync outside the kernel: table \(seconds(buildTime)), cached plan \(seconds(planTime)), script \(seconds(diffTime)) (\(plan.elementsWritten) elements)")
+    for _ in 0..<(Int(ProcessInfo.processInfo.environment["PROXY_BENCH_TABLE_LOOP"] ?? "") ?? 0) {
+        _ = ServicePortTable.build(services: services, slices: slices, family: .v4, nodeName: "this-node", cache: &tableCache)
+    }
+    // For profiling: the partial path outside the kernel, again and again.
+    for round in 0..<(Int(ProcessInfo.processInfo.environment["PROXY_BENCH_PARTIAL_LOOP"] ?? "") ?? 0) {
+        let (_, slicesNow) = cluster(changing: round % 2 == 0 ? serviceCount / 2 : nil)
+        let tableNow = ServicePortTable.build(services: services, slices: slicesNow, family: .v4, nodeName: "this-node", cache: &tableCache)
+        var next = after
+        let changedNow = planner.update(tableNow, cache: &next)
+        _ = NFTablesScript.partialPlan(planner: planner, before: after, after: next, changed: changedNow)
+        after = next
+    }
 }

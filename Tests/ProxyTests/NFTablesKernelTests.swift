@@ -1,3 +1,4 @@
+import CNI
 import Foundation
 import KubeAPI
 import Testing
@@ -25,6 +26,50 @@ import TestSupport
         }
     }
 
+    @Test func elementsWrittenOverNetlinkReadBackAsNftWritesThem() async throws {
+        try require(Self.requirements)
+        let scratch = try TestRun.current.makeScratchFolder("nft-netlink")
+        try await withNetworkNamespaces("text", "netlink") { namespaces in
+            let (text, netlink) = (namespaces[0], namespaces[1])
+            for shape in Shapes.all.keys.sorted() {
+                let (services, slices, family) = Shapes.all[shape]!
+                let ruleset = Fixtures.nftPlan(services, slices, family: family)
+                let file = scratch + "/\(shape).nft"
+                try ruleset.scriptText().write(toFile: file, atomically: true, encoding: .utf8)
+                try await text.runChecked("nft", ["-f", file])
+                let commands = NFTablesCommands(family: family, wrapper: ["ip", "netns", "exec", netlink.name],
+                                                networkNamespace: "/run/netns/\(netlink.name)")
+                try await commands.apply(NFTablesScript.fullPlan(ruleset, existing: .init()))
+                let table = [family == .v4 ? "ip" : "ip6", NFTablesRuleset.tableName]
+                let expected = try await text.runChecked("nft", ["list", "table"] + table).standardOutput
+                let written = try await netlink.runChecked("nft", ["list", "table"] + table).standardOutput
+                #expect(written == expected, "\(shape): the netlink elements differ from nft's own")
+                for namespace in [text, netlink] { try await namespace.runChecked("nft", ["flush", "ruleset"]) }
+            }
+        }
+    }
+
+    @Test func aFailedElementBatchNamesTheSetAndChangesNothing() async throws {
+        try require(Self.requirements)
+        try await withNetworkNamespaces("node") { namespaces in
+            let commands = NFTablesCommands(family: .v4, wrapper: ["ip", "netns", "exec", namespaces[0].name],
+                                            networkNamespace: "/run/netns/\(namespaces[0].name)")
+            let ruleset = NFTablesPlanner(options: Fixtures.options()).plan([])
+            try await commands.apply(NFTablesScript.fullPlan(ruleset, existing: .init()))
+            var batch = NFTablesElementBatch(family: .v4)
+            batch.add([NFTElement([.address(IPAddress("10.244.0.1")!), .address(IPAddress("10.244.0.1")!)])], to: "hairpin-endpoints")
+            batch.add([NFTElement([.port(1)])], to: "no-such-set")
+            do {
+                try await commands.netlink.send(batch)
+                Issue.record("a batch naming a missing set was accepted")
+            } catch {
+                #expect("\(error)".contains("no-such-set"), "\(error)")
+            }
+            let hairpins = try await namespaces[0].runChecked("nft", ["list", "set", "ip", NFTablesRuleset.tableName, "hairpin-endpoints"])
+            #expect(!hairpins.standardOutput.contains("10.244.0.1"), "the whole batch was refused")
+        }
+    }
+
     @Test func partialSyncsFollowChangesAndADeletedServiceLeavesNothing() async throws {
         try require(Self.requirements)
         try await ProxyTestNode.with { node in
@@ -41,6 +86,12 @@ import TestSupport
                                                slices: [node.slice("web", pods: [1]), node.slice("other", pods: [1])])
             #expect(!shrunk.full && shrunk.elementsWritten > 0 && shrunk.chainsWritten == 0, "\(shrunk)")
             for _ in 0..<6 { #expect(try await node.ask(from: node.client, "10.96.0.10", port: 80)?.pod == "pod2") }
+
+            // The periodic full sync rewrites every chain over the maps already in the kernel.
+            let periodic = try await syncer.sync(services: [web, other],
+                                                 slices: [node.slice("web", pods: [1]), node.slice("other", pods: [1])], forceFull: true)
+            #expect(periodic.full && periodic.chainsDeleted == 0, "\(periodic)")
+            #expect(try await node.ask(from: node.remote, node.nodeAddress, port: 30090)?.pod == "pod2")
 
             let removed = try await syncer.sync(services: [web], slices: [node.slice("web", pods: [1])])
             #expect(!removed.full && removed.chainsDeleted >= 1, "the node port's external chain goes: \(removed)")

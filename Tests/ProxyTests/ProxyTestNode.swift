@@ -27,7 +27,7 @@ struct ProxyTestNode {
         configuration.hostnameOverride = Fixtures.nodeName
         configuration.mode = mode
         let wrapper = ["ip", "netns", "exec", node.name]
-        return ProxySyncer(backends: configuration.backends(commandWrapper: wrapper),
+        return ProxySyncer(backends: configuration.backends(commandWrapper: wrapper, networkNamespace: "/run/netns/\(node.name)"),
                            conntrack: [CommandRunner(wrapper: wrapper)], nodeName: Fixtures.nodeName)
     }
 

@@ -20,7 +20,7 @@ public enum ServicePortTable {
     /// The ports of each service at the last sync, reused while the service and its slices keep
     /// their resource versions: a sync after one change rebuilds one service, not all of them.
     public struct Cache: Sendable {
-        var entries: [String: (version: String, ports: [ProxyServicePort])] = [:]
+        var entries: [String: (version: [String], ports: [ProxyServicePort])] = [:]
         var nodeName: String?
         public init() {}
     }
@@ -29,33 +29,39 @@ public enum ServicePortTable {
                              nodeName: String, cache: inout Cache) -> [ProxyServicePort] {
         if cache.nodeName != nodeName { cache = Cache() }
         cache.nodeName = nodeName
-        var slicesByService: [String: [EndpointSlice]] = [:]
-        for slice in slices {
-            guard let serviceName = slice.metadata.labels?[serviceNameLabel],
-                  slice.addressType == (family == .v4 ? "IPv4" : "IPv6")
+        // Slices by service, as indexes: copying every slice on every sync cost more than the rest.
+        let addressType = family == .v4 ? "IPv4" : "IPv6"
+        // (Objects are read in place by index: a `for slice in slices` copies every slice, and
+        // those copies cost more than the rest of an unchanged sync.)
+        var slicesByService: [String: [Int]] = [:]
+        for index in slices.indices {
+            guard slices[index].addressType == addressType,
+                  let serviceName = slices[index].metadata.labels?[serviceNameLabel]
             else { continue }
-            slicesByService["\(slice.metadata.namespace ?? "")/\(serviceName)", default: []].append(slice)
+            slicesByService["\(slices[index].metadata.namespace ?? "")/\(serviceName)", default: []].append(index)
         }
         var table: [ProxyServicePort] = []
-        var entries: [String: (version: String, ports: [ProxyServicePort])] = [:]
+        table.reserveCapacity(services.count)
+        var entries: [String: (version: [String], ports: [ProxyServicePort])] = [:]
         entries.reserveCapacity(services.count)
-        for service in services {
-            let namespace = service.metadata.namespace ?? "default"
-            let key = "\(namespace)/\(service.metadata.name ?? "")"
-            let serviceSlices = slicesByService[key] ?? []
+        for serviceIndex in services.indices {
+            let key = "\(services[serviceIndex].metadata.namespace ?? "default")/\(services[serviceIndex].metadata.name ?? "")"
+            let sliceIndexes = slicesByService[key] ?? []
             // Objects without resource versions (built by hand, not read from an API server) are never cached.
-            var version: String?
-            if let serviceVersion = service.metadata.resourceVersion {
-                let sliceVersions = serviceSlices.map { $0.metadata.resourceVersion }
-                if !sliceVersions.contains(nil) {
-                    version = serviceVersion + "|" + sliceVersions.map { $0! }.sorted().joined(separator: ",")
+            var version: [String]?
+            if let serviceVersion = services[serviceIndex].metadata.resourceVersion {
+                var versions = [serviceVersion]
+                for index in sliceIndexes {
+                    guard let sliceVersion = slices[index].metadata.resourceVersion else { versions = []; break }
+                    versions.append(sliceVersion)
                 }
+                if !versions.isEmpty { version = [versions[0]] + versions.dropFirst().sorted() }
             }
             let built: [ProxyServicePort]
             if let version, let cached = cache.entries[key], cached.version == version {
                 built = cached.ports
             } else {
-                built = ports(of: service, slices: serviceSlices, family: family, nodeName: nodeName)
+                built = ports(of: services[serviceIndex], slices: sliceIndexes.map { slices[$0] }, family: family, nodeName: nodeName)
             }
             if let version { entries[key] = (version, built) }
             table += built

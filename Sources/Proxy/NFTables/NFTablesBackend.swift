@@ -1,6 +1,7 @@
 import CNI
 
-/// The nftables mode for one IP family: plan, write a full or partial `nft -f` transaction.
+/// The nftables mode for one IP family: plan, then apply a full or partial sync (chains through
+/// `nft -f`, elements over netlink).
 /// Remembers what it applied so that the next sync can be partial; forgets it after any
 /// failure so that the next one is full.
 public struct NFTablesBackend: ProxyBackend {
@@ -22,7 +23,7 @@ public struct NFTablesBackend: ProxyBackend {
         if !requested, let before = applied {
             let plan = NFTablesScript.partialPlan(planner: planner, before: before, after: cache, changed: changed)
             do throws(ProxyError) {
-                try await commands.apply(plan.script)
+                try await commands.apply(plan)
                 applied = cache
                 return report(plan, full: false)
             } catch {
@@ -36,7 +37,7 @@ public struct NFTablesBackend: ProxyBackend {
         let existing = try await commands.existingObjects()
         let plan = NFTablesScript.fullPlan(planner.assemble(cache), existing: existing)
         do throws(ProxyError) {
-            try await commands.apply(plan.script)
+            try await commands.apply(plan)
         } catch {
             metrics.nftablesSyncFailures.increment()
             throw error
@@ -46,7 +47,8 @@ public struct NFTablesBackend: ProxyBackend {
     }
 
     func report(_ plan: NFTablesScript.Plan, full: Bool) -> BackendReport {
-        BackendReport(full: full, restores: 1, chainsWritten: plan.chainsWritten, rulesWritten: plan.rulesWritten,
+        let steps = [!plan.prepare.isEmpty, !plan.elements.isEmpty, !plan.rewrite.isEmpty, !plan.removals.isEmpty, !plan.cleanup.isEmpty]
+        return BackendReport(full: full, restores: steps.filter { $0 }.count, chainsWritten: plan.chainsWritten, rulesWritten: plan.rulesWritten,
                       elementsWritten: plan.elementsWritten, chainsDeleted: plan.objectsDeleted)
     }
 

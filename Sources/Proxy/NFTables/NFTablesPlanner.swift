@@ -33,19 +33,25 @@ public struct NFTablesPlanner: Sendable {
         self.options = options
     }
 
-    /// A shared group of balancing objects: by policy and endpoint count.
+    /// A shared group of balancing objects: by policy, transport protocol and endpoint count.
+    /// (By protocol because nft types a DNAT map's target port by a protocol's `dport`, and
+    /// reads `th dport` back wrongly; see `balanceMaps`.)
     public struct Balance: Hashable, Sendable, Comparable {
         public var local: Bool
+        public var transport: TransportProtocol
         public var count: Int
 
+        var suffix: String { "\(transport.rawValue)-\(count)" }
         var prefix: String { local ? "local" : "cluster" }
         /// Where a cluster IP goes: outside traffic marked for masquerade, then balanced.
-        public var clusterIPChain: String { local ? "local-cluster-ip-\(count)" : "cluster-ip-\(count)" }
-        public var chain: String { "\(prefix)-balance-\(count)" }
-        public var addressMap: String { "\(prefix)-endpoints-\(count)" }
-        public var nodePortMap: String { "\(prefix)-nodeport-endpoints-\(count)" }
+        public var clusterIPChain: String { local ? "local-cluster-ip-\(suffix)" : "cluster-ip-\(suffix)" }
+        public var chain: String { "\(prefix)-balance-\(suffix)" }
+        public var addressMap: String { "\(prefix)-endpoints-\(suffix)" }
+        public var nodePortMap: String { "\(prefix)-nodeport-endpoints-\(suffix)" }
 
-        public static func < (lhs: Balance, rhs: Balance) -> Bool { (lhs.local ? 1 : 0, lhs.count) < (rhs.local ? 1 : 0, rhs.count) }
+        public static func < (lhs: Balance, rhs: Balance) -> Bool {
+            (lhs.local ? 1 : 0, lhs.transport, lhs.count) < (rhs.local ? 1 : 0, rhs.transport, rhs.count)
+        }
     }
 
     /// An element and the map it goes into.
@@ -68,11 +74,39 @@ public struct NFTablesPlanner: Sendable {
         public var hairpins: [IPAddress] = []
     }
 
-    /// The objects of each service port at the last plan, reused while the port is unchanged.
+    /// A port and its objects, boxed: the cache is read once per port and sync, and a box is
+    /// one reference to copy where the pair would be dozens.
+    public final class Entry: Sendable {
+        public let port: ProxyServicePort
+        public let objects: PortObjects
+        init(_ port: ProxyServicePort, _ objects: PortObjects) {
+            self.port = port
+            self.objects = objects
+        }
+    }
+
+    /// The objects of each service port at the last plan, reused while the port is unchanged,
+    /// and how many ports use each shared object, so that a partial sync finds the shared objects
+    /// to add or delete by looking at the changed ports only.
     public struct Cache: Sendable {
-        public internal(set) var entries: [ServicePortName: (port: ProxyServicePort, objects: PortObjects)] = [:]
+        public internal(set) var entries: [ServicePortName: Entry] = [:]
+        public internal(set) var balanceUsers: [Balance: Int] = [:]
+        public internal(set) var clusterIPUsers: [Balance: Int] = [:]
+        public internal(set) var hairpinUsers: [IPAddress: Int] = [:]
         var options: RuleOptions?
         public init() {}
+
+        mutating func count(_ objects: PortObjects, _ delta: Int) {
+            func apply<T: Hashable>(_ keys: some Sequence<T>, _ counts: inout [T: Int]) {
+                for key in keys {
+                    let value = counts[key, default: 0] + delta
+                    counts[key] = value > 0 ? value : nil
+                }
+            }
+            apply(objects.balances, &balanceUsers)
+            apply(objects.clusterIPBalances, &clusterIPUsers)
+            apply(objects.hairpins, &hairpinUsers)
+        }
     }
 
     // MARK: names of the fixed objects
@@ -112,46 +146,49 @@ public struct NFTablesPlanner: Sendable {
         if cache.options != options { cache = Cache() }
         cache.options = options
         var changed = Set<ServicePortName>()
-        var entries: [ServicePortName: (port: ProxyServicePort, objects: PortObjects)] = [:]
-        entries.reserveCapacity(ports.count)
-        for port in ports {
-            if let cached = cache.entries[port.name], cached.port == port {
-                entries[port.name] = cached
-            } else {
-                entries[port.name] = (port, objects(of: port))
-                changed.insert(port.name)
+        // In place: an unchanged port (nearly all of them) costs one lookup and one comparison.
+        for index in ports.indices {
+            if let cached = cache.entries[ports[index].name] {
+                if cached.port == ports[index] { continue }
+                cache.count(cached.objects, -1)
+            }
+            let objects = objects(of: ports[index])
+            cache.count(objects, 1)
+            cache.entries[ports[index].name] = Entry(ports[index], objects)
+            changed.insert(ports[index].name)
+        }
+        if cache.entries.count > ports.count {
+            let wanted = Set(ports.map(\.name))
+            for (name, entry) in cache.entries where !wanted.contains(name) {
+                cache.count(entry.objects, -1)
+                cache.entries[name] = nil
+                changed.insert(name)
             }
         }
-        for name in cache.entries.keys where entries[name] == nil { changed.insert(name) }
-        cache.entries = entries
         return changed
     }
 
     /// The fixed objects, the shared balancing objects the ports use, and every port's objects.
     public func assemble(_ cache: Cache) -> NFTablesRuleset {
         let names = cache.entries.keys.sorted()
-        var balances = Set<Balance>()
-        var clusterIPBalances = Set<Balance>()
-        var hairpins = Set<IPAddress>()
         var perPortChains: [NFTChain] = []
         var sets: [NFTMap] = []
         var elements: [String: [NFTElement]] = [:]
-        var seenKeys: [String: Set<String>] = [:]
+        var seenKeys: [String: Set<[NFTValue]>] = [:]
         for name in names {
             let objects = cache.entries[name]!.objects
-            balances.formUnion(objects.balances)
-            clusterIPBalances.formUnion(objects.clusterIPBalances)
-            hairpins.formUnion(objects.hairpins)
             perPortChains += objects.chains
             sets += objects.sets
             for item in objects.elements {
                 // Two services claiming one destination: the first by name wins, as a map holds one.
-                guard seenKeys[item.map, default: []].insert(item.element.keyText).inserted else { continue }
+                guard seenKeys[item.map, default: []].insert(item.element.key).inserted else { continue }
                 elements[item.map, default: []].append(item.element)
             }
         }
-        elements[Self.hairpinEndpoints] = hairpins.sorted().map { NFTElement([.address($0), .address($0)]) }
+        elements[Self.hairpinEndpoints] = cache.hairpinUsers.keys.sorted().map { NFTElement([.address($0), .address($0)]) }
         elements[Self.canary] = [NFTElement([.port(0)])]
+        let balances = cache.balanceUsers.keys
+        let clusterIPBalances = cache.clusterIPUsers.keys
 
         let sortedBalances = balances.sorted()
         var maps = fixedMaps()
@@ -240,7 +277,11 @@ public struct NFTablesPlanner: Sendable {
     }
 
     func balanceMaps(_ balance: Balance) -> [NFTMap] {
-        let data = "\(ip) daddr . th dport"
+        // The target is typed from the protocol's `dport`: nft 1.0.6 cannot read a map typed
+        // `… . th dport` back from the kernel ("conflicting protocols specified: ip vs. th"),
+        // which broke every rule added to an existing balance chain, and `tcp dport` makes nft
+        // add a TCP-only match to the DNAT. Hence a balance per protocol.
+        let data = "\(ip) daddr . \(balance.transport.rawValue) dport"
         return [
             NFTMap(balance.addressMap, declaration: "typeof \(ip) daddr . meta l4proto . th dport . numgen random mod 1 : \(data) ;"),
             NFTMap(balance.nodePortMap, declaration: "typeof meta l4proto . th dport . numgen random mod 1 : \(data) ;"),
@@ -308,7 +349,7 @@ public struct NFTablesPlanner: Sendable {
                 noEndpoints(clusterKey, nodePort: false, what: "cluster IP")
             } else {
                 let chain = target(local: port.internalPolicyLocal, endpoints: internalEndpoints)
-                let balance = Balance(local: port.internalPolicyLocal, count: internalEndpoints.count)
+                let balance = balance(local: port.internalPolicyLocal, count: internalEndpoints.count)
                 if !affinity { out.clusterIPBalances.insert(balance) }
                 let entry = affinity ? chain : balance.clusterIPChain
                 element(NFTablesPlanner.serviceIPs, clusterKey, .goto(entry), comment: "\(name) cluster IP")
@@ -335,6 +376,10 @@ public struct NFTablesPlanner: Sendable {
             }
         }
 
+        func balance(local: Bool, count: Int) -> Balance {
+            Balance(local: local, transport: port.name.transport, count: count)
+        }
+
         mutating func element(_ map: String, _ key: [NFTValue], _ data: NFTElementData, comment: String? = nil) {
             out.elements.append(MapElement(map: map, element: NFTElement(key, data, comment: comment)))
         }
@@ -346,7 +391,7 @@ public struct NFTablesPlanner: Sendable {
                 addAffinityChain(chain, endpoints: endpoints, local: local)
                 return chain
             }
-            let balance = Balance(local: local, count: endpoints.count)
+            let balance = balance(local: local, count: endpoints.count)
             out.balances.insert(balance)
             return balance.chain
         }
@@ -354,7 +399,7 @@ public struct NFTablesPlanner: Sendable {
         /// The endpoints a destination's DNAT picks from, at indexes 0..<N.
         mutating func balanceElements(local: Bool, endpoints: [ProxyEndpoint], key: [NFTValue], nodePort: Bool) {
             guard !affinity else { return }
-            let balance = Balance(local: local, count: endpoints.count)
+            let balance = balance(local: local, count: endpoints.count)
             for (index, endpoint) in endpoints.enumerated() {
                 element(nodePort ? balance.nodePortMap : balance.addressMap, key + [.index(index)],
                         .values([.address(endpoint.ip), .port(endpoint.port)]))

@@ -18,13 +18,43 @@ public enum NFTablesScript {
         }
     }
 
-    /// One sync's input and what it writes.
+    /// One sync, in the order it is applied. Chains and rules go to `nft -f` as text; elements
+    /// go over netlink (`NFTablesElementBatch`), each group in one transaction. The steps are
+    /// ordered so that every state in between is consistent: what is new exists before anything
+    /// points to it, and what is old goes only after nothing points to it any more.
     public struct Plan: Sendable, Equatable {
-        public var script: String
+        /// `nft -f`: new chains, maps and sets, and the rules of new chains.
+        public var prepare = ""
+        /// One transaction: the canary, then changed and new elements.
+        public var elements: [ElementChange] = []
+        /// `nft -f`: chains that existed and change (they may point at the new elements).
+        public var rewrite = ""
+        /// One transaction: elements nothing needs any more (after `rewrite` stopped using them).
+        public var removals: [ElementChange] = []
+        /// `nft -f`: chains, maps and sets nothing uses any more.
+        public var cleanup = ""
         public var chainsWritten = 0
         public var rulesWritten = 0
         public var elementsWritten = 0
         public var objectsDeleted = 0
+
+        /// The whole sync as one `nft -f` input (golden files, and the benchmark's floor).
+        public func script(family: IPAddress.Family) -> String {
+            var writer = Writer(family: NFTablesRuleset.familyName(family))
+            writer.text = prepare
+            writer.write(elements)
+            writer.text += rewrite
+            writer.write(removals)
+            writer.text += cleanup
+            return writer.text
+        }
+    }
+
+    /// A change of one set's or map's elements.
+    public enum ElementChange: Sendable, Equatable {
+        case flush(String, kind: String)
+        case add(String, [NFTElement])
+        case delete(String, [NFTElement])
     }
 
     /// Elements per `add element` command: long lines cost nft nothing extra, but keep errors readable.
@@ -33,7 +63,7 @@ public enum NFTablesScript {
     /// Everything, from whatever the table holds now: objects not wanted any more are deleted,
     /// dynamic (affinity) sets that stay keep their clients.
     public static func full(_ ruleset: NFTablesRuleset, existing: Objects) -> String {
-        fullPlan(ruleset, existing: existing).script
+        fullPlan(ruleset, existing: existing).script(family: ruleset.family)
     }
 
     public static func fullPlan(_ ruleset: NFTablesRuleset, existing: Objects) -> Plan {
@@ -41,15 +71,16 @@ public enum NFTablesScript {
         writer.line(#"add table \#(writer.table) { comment "rules for swiftlet proxy (nftables mode)" ; }"#)
         for chain in ruleset.chains { writer.addChain(chain) }
         for map in ruleset.maps { writer.addMap(map) }
-        var plan = Plan(script: "")
+        var plan = Plan()
         for chain in ruleset.chains {
             writer.writeRules(chain)
             plan.chainsWritten += 1
             plan.rulesWritten += chain.rules.count
         }
+        plan.prepare = writer.text
         for map in ruleset.maps where !map.isDynamic {
-            writer.line("flush \(map.kind) \(writer.table) \(map.name)")
-            writer.addElements(map.elements, to: map.name)
+            plan.elements.append(.flush(map.name, kind: map.kind))
+            if !map.elements.isEmpty { plan.elements.append(.add(map.name, map.elements)) }
             plan.elementsWritten += map.elements.count
         }
         let staleChains = existing.chains.subtracting(ruleset.chains.map(\.name)).filter(isOwned).sorted()
@@ -57,9 +88,10 @@ public enum NFTablesScript {
         let wantedSets = Set(ruleset.maps.filter { !$0.isMap }.map(\.name))
         let staleMaps = existing.maps.subtracting(wantedMaps).filter(isOwned).sorted()
         let staleSets = existing.sets.subtracting(wantedSets).filter(isOwned).sorted()
-        writer.deleteObjects(chains: staleChains, maps: staleMaps, sets: staleSets)
+        var cleanup = Writer(family: ruleset.familyName)
+        cleanup.deleteObjects(chains: staleChains, maps: staleMaps, sets: staleSets)
+        plan.cleanup = cleanup.text
         plan.objectsDeleted = staleChains.count + staleMaps.count + staleSets.count
-        plan.script = writer.text
         return plan
     }
 
@@ -67,23 +99,27 @@ public enum NFTablesScript {
     /// named in `changed`, and the shared objects whose use changed.
     public static func partialPlan(planner: NFTablesPlanner, before: NFTablesPlanner.Cache, after: NFTablesPlanner.Cache,
                                    changed: Set<ServicePortName>) -> Plan {
-        var writer = Writer(family: NFTablesRuleset.familyName(planner.options.family))
-        let canary = NFTablesPlanner.canary
-        writer.line("delete element \(writer.table) \(canary) { 0 }")
-        writer.line("add element \(writer.table) \(canary) { 0 }")
+        let family = NFTablesRuleset.familyName(planner.options.family)
+        let canary = [NFTElement([.port(0)])]
+        var plan = Plan()
+        plan.elements = [.delete(NFTablesPlanner.canary, canary), .add(NFTablesPlanner.canary, canary)]
 
-        // Shared objects: balances and hairpin endpoints are used by many ports.
-        func union<T: Hashable>(_ cache: NFTablesPlanner.Cache, _ values: (NFTablesPlanner.PortObjects) -> [T]) -> Set<T> {
-            var result = Set<T>()
-            for entry in cache.entries.values { result.formUnion(values(entry.objects)) }
-            return result
+        // Shared objects (balances, hairpin endpoints) change where their count of users goes
+        // to or from zero, which only the changed ports can make happen.
+        func transitions<T: Hashable & Comparable>(_ counts: (NFTablesPlanner.Cache) -> [T: Int],
+                                                   _ values: (NFTablesPlanner.PortObjects) -> [T]) -> (new: [T], gone: [T]) {
+            var touched = Set<T>()
+            for name in changed {
+                if let objects = before.entries[name]?.objects { touched.formUnion(values(objects)) }
+                if let objects = after.entries[name]?.objects { touched.formUnion(values(objects)) }
+            }
+            let was = counts(before), now = counts(after)
+            return (touched.filter { was[$0] == nil && now[$0] != nil }.sorted(),
+                    touched.filter { was[$0] != nil && now[$0] == nil }.sorted())
         }
-        let balancesBefore = union(before) { Array($0.balances) }
-        let balancesAfter = union(after) { Array($0.balances) }
-        let newBalances = balancesAfter.subtracting(balancesBefore).sorted()
-        let goneBalances = balancesBefore.subtracting(balancesAfter).sorted()
-        let entriesBefore = union(before) { Array($0.clusterIPBalances) }
-        let entriesAfter = union(after) { Array($0.clusterIPBalances) }
+        let (newBalances, goneBalances) = transitions(\.balanceUsers) { Array($0.balances) }
+        let (newEntries, goneEntries) = transitions(\.clusterIPUsers) { Array($0.clusterIPBalances) }
+        let (newHairpins, goneHairpins) = transitions(\.hairpinUsers) { $0.hairpins }
 
         var oldChains: [String: NFTChain] = [:]
         var newChains: [String: NFTChain] = [:]
@@ -105,48 +141,57 @@ public enum NFTablesScript {
         }
         for balance in goneBalances { oldChains[balance.chain] = planner.balanceChain(balance) }
         for balance in newBalances { newChains[balance.chain] = planner.balanceChain(balance) }
-        for balance in entriesBefore.subtracting(entriesAfter) { oldChains[balance.clusterIPChain] = planner.clusterIPChain(balance) }
-        for balance in entriesAfter.subtracting(entriesBefore) { newChains[balance.clusterIPChain] = planner.clusterIPChain(balance) }
+        for balance in goneEntries { oldChains[balance.clusterIPChain] = planner.clusterIPChain(balance) }
+        for balance in newEntries { newChains[balance.clusterIPChain] = planner.clusterIPChain(balance) }
         let goneMaps = Set(goneBalances.flatMap { planner.balanceMaps($0).map(\.name) })
 
-        var plan = Plan(script: "")
-        for balance in newBalances { for map in planner.balanceMaps(balance) { writer.addMap(map) } }
-        for name in newSets.keys.sorted() where oldSets[name] == nil { writer.addMap(newSets[name]!) }
+        var prepare = Writer(family: family)
+        for balance in newBalances { for map in planner.balanceMaps(balance) { prepare.addMap(map) } }
+        for name in newSets.keys.sorted() where oldSets[name] == nil { prepare.addMap(newSets[name]!) }
         let chainNames = newChains.keys.sorted()
-        for name in chainNames where oldChains[name] == nil { writer.addChain(newChains[name]!) }
+        for name in chainNames where oldChains[name] == nil { prepare.addChain(newChains[name]!) }
+        var rewrite = Writer(family: family)
         for name in chainNames where oldChains[name] != newChains[name] {
-            writer.writeRules(newChains[name]!)
+            // New chains are written before the elements that point to them; chains that exist
+            // and change, after the elements they may now point to.
+            if oldChains[name] == nil { prepare.writeRules(newChains[name]!) } else { rewrite.writeRules(newChains[name]!) }
             plan.chainsWritten += 1
             plan.rulesWritten += newChains[name]!.rules.count
         }
+        plan.prepare = prepare.text
+        plan.rewrite = rewrite.text
 
-        let hairpinsBefore = union(before) { $0.hairpins }
-        let hairpinsAfter = union(after) { $0.hairpins }
-        for ip in hairpinsBefore.subtracting(hairpinsAfter) {
+        for ip in goneHairpins {
             oldElements[NFTablesPlanner.hairpinEndpoints, default: [:]]["\(ip) . \(ip)"] = NFTElement([.address(ip), .address(ip)])
         }
-        for ip in hairpinsAfter.subtracting(hairpinsBefore) {
+        for ip in newHairpins {
             newElements[NFTablesPlanner.hairpinEndpoints, default: [:]]["\(ip) . \(ip)"] = NFTElement([.address(ip), .address(ip)])
         }
-        // Changed elements are deleted and added again in the same transaction.
+        // A changed element is deleted and added again in one transaction; an element nothing
+        // wants any more goes with the removals (at once when no chain changes in between).
+        var removals: [ElementChange] = []
         for map in oldElements.keys.sorted() where !goneMaps.contains(map) {
             let fresh = newElements[map] ?? [:]
-            let removed = oldElements[map]!.filter { fresh[$0.key] != $0.value }.keys.sorted()
-            writer.deleteElements(removed, from: map)
-            plan.elementsWritten += removed.count
+            let replaced = oldElements[map]!.filter { fresh[$0.key] != nil && fresh[$0.key] != $0.value }.sorted { $0.key < $1.key }
+            let removed = oldElements[map]!.filter { fresh[$0.key] == nil }.sorted { $0.key < $1.key }
+            if !replaced.isEmpty { plan.elements.append(.delete(map, replaced.map(\.value))) }
+            if !removed.isEmpty { removals.append(.delete(map, removed.map(\.value))) }
+            plan.elementsWritten += replaced.count + removed.count
         }
         for map in newElements.keys.sorted() {
             let previous = oldElements[map] ?? [:]
             let added = newElements[map]!.filter { previous[$0.key] != $0.value }.sorted { $0.key < $1.key }.map(\.value)
-            writer.addElements(added, to: map)
+            if !added.isEmpty { plan.elements.append(.add(map, added)) }
             plan.elementsWritten += added.count
         }
+        if plan.rewrite.isEmpty { plan.elements += removals } else { plan.removals = removals }
 
         let staleChains = oldChains.keys.filter { newChains[$0] == nil }.sorted()
         let staleSets = oldSets.keys.filter { newSets[$0] == nil }.sorted()
-        writer.deleteObjects(chains: staleChains, maps: goneMaps.sorted(), sets: staleSets)
+        var cleanup = Writer(family: family)
+        cleanup.deleteObjects(chains: staleChains, maps: goneMaps.sorted(), sets: staleSets)
+        plan.cleanup = cleanup.text
         plan.objectsDeleted = staleChains.count + goneMaps.count + staleSets.count
-        plan.script = writer.text
         return plan
     }
 
@@ -205,6 +250,16 @@ public enum NFTablesScript {
         mutating func deleteElements(_ keys: [String], from map: String) {
             guard !keys.isEmpty else { return }
             line("delete element \(table) \(map) { \(keys.joined(separator: ", ")) }")
+        }
+
+        mutating func write(_ changes: [ElementChange]) {
+            for change in changes {
+                switch change {
+                case .flush(let map, let kind): line("flush \(kind) \(table) \(map)")
+                case .add(let map, let elements): addElements(elements, to: map)
+                case .delete(let map, let elements): deleteElements(elements.map(\.keyText), from: map)
+                }
+            }
         }
 
         /// Chains first (emptied first, as one stale chain may jump to another), then what they used.

@@ -32,7 +32,9 @@ public enum ConntrackDeletion: Hashable, Sendable, Comparable {
 
     /// Compares the service table before and after a sync (UDP and SCTP only; TCP ends its own connections).
     public static func plan(before: [ProxyServicePort], after: [ProxyServicePort]) -> [ConntrackDeletion] {
-        let previous = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Only UDP and SCTP ports matter; at 10,000 TCP services indexing them all was most of an idle sync.
+        let previous = Dictionary(before.lazy.filter { $0.name.transport != .tcp }.map { ($0.name, $0) },
+                                  uniquingKeysWith: { first, _ in first })
         var deletions = Set<ConntrackDeletion>()
         for port in after where port.name.transport != .tcp {
             let transport = port.name.transport
@@ -50,8 +52,8 @@ public enum ConntrackDeletion: Hashable, Sendable, Comparable {
             }
         }
         // A removed service's endpoints are gone too.
-        let remaining = Set(after.map(\.name))
-        for port in before where port.name.transport != .tcp && !remaining.contains(port.name) {
+        let remaining = Set(after.lazy.filter { $0.name.transport != .tcp }.map(\.name))
+        for port in previous.values where !remaining.contains(port.name) {
             for endpoint in usedEndpoints(port).values {
                 deletions.insert(.endpoint(endpoint.ip, port: endpoint.port, port.name.transport))
             }

@@ -114,11 +114,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
     }
 
     /// The backend for each IP family: its rule options and the commands that program the kernel.
-    public func backends(commandWrapper: [String] = []) -> [any ProxyBackend] {
+    /// - Parameters:
+    ///   - commandWrapper: put before every command (tests: `ip netns exec <name>`).
+    ///   - networkNamespace: where the nftables mode's netlink socket talks (tests: that name's
+    ///     `/run/netns` file); nil for the proxy's own namespace.
+    public func backends(commandWrapper: [String] = [], networkNamespace: String? = nil) -> [any ProxyBackend] {
         families.map { options -> any ProxyBackend in
             switch mode {
-            case .iptables: IPTablesBackend(options: options, commands: IPTablesCommands(family: options.family, wrapper: commandWrapper))
-            case .nftables: NFTablesBackend(options: options, commands: NFTablesCommands(family: options.family, wrapper: commandWrapper))
+            case .iptables:
+                IPTablesBackend(options: options, commands: IPTablesCommands(family: options.family, wrapper: commandWrapper))
+            case .nftables:
+                NFTablesBackend(options: options, commands: NFTablesCommands(
+                    family: options.family, wrapper: commandWrapper, networkNamespace: networkNamespace))
             }
         }
     }

@@ -19,12 +19,12 @@ public final class ProxyServer: Sendable {
     let commandWrapper: [String]
 
     public init(configuration: ProxyConfiguration, client: KubeClient, commandWrapper: [String] = [],
-                log: @escaping @Sendable (String) -> Void = { print($0) }) {
+                networkNamespace: String? = nil, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.configuration = configuration
         self.client = client
         self.log = log
         self.syncer = ProxySyncer(
-            backends: configuration.backends(commandWrapper: commandWrapper),
+            backends: configuration.backends(commandWrapper: commandWrapper, networkNamespace: networkNamespace),
             conntrack: configuration.families.map { _ in CommandRunner(wrapper: commandWrapper) },
             nodeName: configuration.nodeName)
         self.commandWrapper = commandWrapper
