@@ -68,6 +68,37 @@ func kubeProxyLayout(_ ports: [ProxyServicePort]) -> String {
     return (["*nat"] + chains + rules + ["COMMIT", ""]).joined(separator: "\n")
 }
 
+/// kube-proxy's nftables layout for the same table: the service-ips map to a chain per service,
+/// which picks one of its endpoint chains with an anonymous numgen vmap.
+func kubeProxyNFTablesLayout(_ ports: [ProxyServicePort]) -> String {
+    var lines = [
+        "add table ip kube-proxy",
+        "add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }",
+        "add chain ip kube-proxy services",
+        "add chain ip kube-proxy mark-for-masquerade",
+        "add rule ip kube-proxy mark-for-masquerade meta mark set meta mark | 0x4000",
+        "add rule ip kube-proxy nat-prerouting jump services",
+        "add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }",
+        "add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips",
+    ]
+    for port in ports {
+        let service = "service-" + String(ChainNames.cluster(port.name).dropFirst(9).prefix(8)) + "-\(port.name.namespace)/\(port.name.name)/tcp/\(port.name.port)"
+        lines.append("add chain ip kube-proxy \(service)")
+        var picks: [String] = []
+        for (index, endpoint) in port.endpoints.enumerated() {
+            let chain = "endpoint-" + String(ChainNames.endpoint(port.name, endpoint).dropFirst(9).prefix(8)) + "-\(port.name.namespace)/\(port.name.name)/tcp/\(port.name.port)__\(endpoint.ip)/\(endpoint.port)"
+            lines.append("add chain ip kube-proxy \(chain)")
+            lines.append("add rule ip kube-proxy \(chain) ip saddr \(endpoint.ip) jump mark-for-masquerade")
+            lines.append("add rule ip kube-proxy \(chain) meta l4proto tcp dnat to \(endpoint.ip):\(endpoint.port)")
+            picks.append("\(index) : goto \(chain)")
+        }
+        lines.append("add rule ip kube-proxy \(service) ip daddr \(port.clusterIP) tcp dport \(port.port) ip saddr != 10.0.0.0/8 jump mark-for-masquerade")
+        lines.append("add rule ip kube-proxy \(service) numgen random mod \(port.endpoints.count) vmap { \(picks.joined(separator: ", ")) }")
+        lines.append("add element ip kube-proxy service-ips { \(port.clusterIP) . tcp . \(port.port) : goto \(service) }")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
 func shell(_ command: String, input: String? = nil) -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -219,7 +250,7 @@ if modes.contains("nftables") {
         }
         return (full, partial, periodic)
     }
-    print("  full sync into an empty table (render + nft -f): \(seconds(full.duration))")
+    print("  full sync into an empty table (render + nft -f for chains + netlink for elements): \(seconds(full.duration))")
     print("  full sync over the same table (the periodic one): \(seconds(periodic.duration))")
     print("  partial sync after one endpoint changed, median of 9 (\(partial.elementsWritten) elements, \(partial.chainsWritten) chains): \(seconds(partial.duration))")
 
@@ -229,6 +260,16 @@ if modes.contains("nftables") {
         return clock.now - start
     }
     print("  floor, one bare nft -f of the same text: \(seconds(floor)) (full sync / floor = \(String(format: "%.2f", Double(full.duration / floor))))")
+
+    if serviceCount <= 2_000 {
+        let upstream = kubeProxyNFTablesLayout(table)
+        let upstreamTime = await withNamespace { namespace -> Duration in
+            let start = clock.now
+            precondition(shell("ip netns exec \(namespace) nft -f -", input: upstream) == 0)
+            return clock.now - start
+        }
+        print("  kube-proxy's nftables layout (a chain per endpoint, a numgen vmap per service), bare nft -f: \(seconds(upstreamTime)) (ours / kube-proxy's = \(String(format: "%.2f", Double(full.duration / upstreamTime))))")
+    }
 
     // Where a partial sync's time goes, outside the kernel.
     let planner = NFTablesPlanner(options: options)

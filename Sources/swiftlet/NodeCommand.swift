@@ -34,6 +34,9 @@ struct NodeRun: AsyncParsableCommand {
     @Option(help: "A KubeProxyConfiguration file for the node's service proxy. Its clusterCIDR defaults to --pod-cidr, its kubeconfig to the node's.")
     var proxyConfig: String?
 
+    @Option(help: "The service proxy's backend: iptables (kube-proxy's chains) or nftables (faster at scale); overrides the file's mode.")
+    var proxyMode: String?
+
     func run() async throws {
         var (configuration, warnings) = try kubelet.configuration()
         warnings.forEach { print("swiftlet node: warning: \($0)") }
@@ -97,6 +100,7 @@ struct NodeRun: AsyncParsableCommand {
             if configuration.clusterCIDRs.isEmpty {
                 configuration.clusterCIDRs = try ProxyConfiguration.networks(podCIDR, field: "--pod-cidr")
             }
+            if let proxyMode { configuration.mode = try ProxyMode.parse(proxyMode, field: "--proxy-mode") }
         } catch {
             throw ValidationError("\(error)")
         }

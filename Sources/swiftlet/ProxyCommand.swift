@@ -5,11 +5,11 @@ import KubeAPI
 import CNI
 import Proxy
 
-/// `swiftlet proxy`: Services to iptables rules on this node, with kube-proxy's flags.
+/// `swiftlet proxy`: Services to iptables rules (or our nftables table) on this node, with kube-proxy's flags.
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
-        abstract: "Run the service proxy: watch Services and EndpointSlices, program iptables like kube-proxy."
+        abstract: "Run the service proxy: watch Services and EndpointSlices, program iptables like kube-proxy (or nftables)."
     )
 
     @Option(help: "The kubeconfig to reach the API server with (default: in-cluster service account).")
@@ -106,7 +106,7 @@ struct ProxyCommand: AsyncParsableCommand {
         allowLocalhostNodePorts(configuration, name: name)
         let server = ProxyServer(configuration: configuration, client: client)
         try await server.run {
-            print("\(name): service proxy for node \(configuration.nodeName), rules in sync; healthz on \(configuration.healthzBindAddress), metrics on \(configuration.metricsBindAddress)")
+            print("\(name): service proxy for node \(configuration.nodeName) (\(configuration.mode) mode), rules in sync; healthz on \(configuration.healthzBindAddress), metrics on \(configuration.metricsBindAddress)")
         }
     }
 

@@ -90,13 +90,18 @@ enum Shapes {
     @Test(arguments: Shapes.all.keys.sorted())
     func plannerWritesTheGoldenRules(shape: String) throws {
         let (services, slices, family) = Shapes.all[shape]!
-        let text = Fixtures.plan(services, slices, family: family).restoreText()
-        let file = Self.goldenDirectory.appendingPathComponent("\(shape).rules")
+        try Self.expectGolden(Fixtures.plan(services, slices, family: family).restoreText(),
+                              file: Self.goldenDirectory.appendingPathComponent("\(shape).rules"))
+    }
+
+    /// Compares `text` with a golden file, or rewrites the file under SWIFTLET_REGENERATE_GOLDEN.
+    static func expectGolden(_ text: String, file: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_REGENERATE_GOLDEN"] != nil {
             try text.write(to: file, atomically: true, encoding: .utf8)
         }
         let golden = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == golden, "rules for \(shape) differ from Golden/\(shape).rules; regenerate with SWIFTLET_REGENERATE_GOLDEN=1 if intended")
+        #expect(text == golden, "differs from \(file.path); regenerate with SWIFTLET_REGENERATE_GOLDEN=1 if intended",
+                sourceLocation: sourceLocation)
     }
 
     @Test(arguments: Shapes.all.keys.sorted())

@@ -12,13 +12,8 @@ import Testing
     @Test(arguments: Shapes.all.keys.sorted())
     func plannerWritesTheGoldenTable(shape: String) throws {
         let (services, slices, family) = Shapes.all[shape]!
-        let text = Fixtures.nftPlan(services, slices, family: family).scriptText()
-        let file = Self.goldenDirectory.appendingPathComponent("\(shape).nft")
-        if ProcessInfo.processInfo.environment["SWIFTLET_REGENERATE_GOLDEN"] != nil {
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        }
-        let golden = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == golden, "table for \(shape) differs from Golden/nftables/\(shape).nft; regenerate with SWIFTLET_REGENERATE_GOLDEN=1 if intended")
+        try GoldenRulesTests.expectGolden(Fixtures.nftPlan(services, slices, family: family).scriptText(),
+                                          file: Self.goldenDirectory.appendingPathComponent("\(shape).nft"))
     }
 
     @Test(arguments: Shapes.all.keys.sorted())

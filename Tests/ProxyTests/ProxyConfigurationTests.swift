@@ -31,6 +31,26 @@ import Testing
         #expect(!configuration.allowsLocalhostNodePorts)
     }
 
+    @Test func theNFTablesModeReadsItsOwnSection() throws {
+        let configuration = try ProxyConfiguration.parse("""
+            kind: KubeProxyConfiguration
+            mode: nftables
+            iptables:
+              syncPeriod: 1m
+            nftables:
+              masqueradeBit: 13
+              syncPeriod: 45s
+            """)
+        #expect(configuration.mode == .nftables)
+        #expect(configuration.syncPeriod == .seconds(45))
+        #expect(configuration.families[0].markValue == "0x2000")
+        #expect(configuration.backends().first is NFTablesBackend)
+        #expect(try ProxyConfiguration.parse("mode: \"\"").mode == .iptables, "an empty mode is the default, as in kube-proxy")
+        #expect(throws: ProxyConfiguration.Invalid(field: "config: mode", reason: "ipvs is not a mode we have (iptables, nftables)")) {
+            try ProxyConfiguration.parse("mode: ipvs")
+        }
+    }
+
     @Test func badValuesNameTheirField() {
         #expect(throws: ProxyConfiguration.Invalid(field: "clusterCIDR", reason: "10.244.0.0 is not a CIDR")) {
             try ProxyConfiguration.parse("clusterCIDR: 10.244.0.0")

@@ -7,10 +7,11 @@ import TestSupport
 @testable import Proxy
 
 /// The whole proxy against the test API server: informers, the sync loop, healthz and metrics,
-/// with its iptables commands running in a node namespace.
+/// with its commands (and netlink socket) in a node namespace, in both modes.
 @Suite(.serialized) struct ProxyServerTests {
-    @Test func followsServicesThroughAnOutageAndRepairsFlushedRules() async throws {
-        try require(ProxyKernelTests.requirements)
+    @Test(arguments: ProxyMode.allCases)
+    func followsServicesThroughAnOutageAndRepairsFlushedRules(mode: ProxyMode) async throws {
+        try require(ProxyKernelTests.requirements(mode))
         let api = try TestAPIServer()
         try await api.start()
         defer { Task { await api.stop() } }
@@ -27,8 +28,10 @@ import TestSupport
             configuration.syncPeriod = .seconds(2)
             configuration.healthzBindAddress = "127.0.0.1:0"
             configuration.metricsBindAddress = "127.0.0.1:0"
+            configuration.mode = mode
             let server = ProxyServer(configuration: configuration, client: client,
-                                     commandWrapper: ["ip", "netns", "exec", node.node.name], log: { _ in })
+                                     commandWrapper: ["ip", "netns", "exec", node.node.name],
+                                     networkNamespace: "/run/netns/\(node.node.name)", log: { _ in })
             let running = Task { try await server.run() }
             defer { running.cancel() }
 
@@ -40,7 +43,11 @@ import TestSupport
             // The API server goes away: the rules stay, and flushed rules come back from memory.
             api.faults.refuseConnections(for: .seconds(4))
             api.store.cutWatches(abruptly: true)
-            try await node.node.runChecked("iptables", ["-t", "nat", "-F"])
+            if mode == .iptables {
+                try await node.node.runChecked("iptables", ["-t", "nat", "-F"])
+            } else {
+                try await node.node.runChecked("nft", ["flush", "ruleset"])
+            }
             #expect(try await eventually { try await node.ask(from: node.client, "10.96.0.10", port: 80) != nil },
                     "rules flushed during the outage are restored within a sync")
 
@@ -56,10 +63,37 @@ import TestSupport
             }, "only the remaining endpoint answers")
 
             try await client.delete(Service.self, name: "web", namespace: "ns")
-            #expect(try await eventually { !(try await node.iptablesSave().contains("ns/web")) }, "the deleted service's rules go")
+            #expect(try await eventually {
+                let rules = mode == .iptables ? try await node.iptablesSave() : try await node.nftList()
+                return !rules.contains("ns/web")
+            }, "the deleted service's rules go")
             running.cancel()
             _ = await running.result
             try await server.syncer.cleanup()
+        }
+        try? await client.shutdown()
+    }
+
+    @Test func aProxyStartingInOneModeRemovesTheOtherModesRules() async throws {
+        try require(ProxyKernelTests.requirements(.nftables))
+        let api = try TestAPIServer()
+        try await api.start()
+        defer { Task { await api.stop() } }
+        let client = try KubeClient(configuration: Kubeconfig.parse(try api.kubeconfig(user: "system:kube-proxy")).clientConfiguration())
+        try await ProxyTestNode.with { node in
+            let web = node.service("web", clusterIP: "10.96.0.10", port: 80)
+            try await node.syncer(mode: .iptables).sync(services: [web], slices: [node.slice("web", pods: [0])])
+            try await node.syncer(mode: .nftables).sync(services: [web], slices: [node.slice("web", pods: [0])])
+            for (mode, left) in [(ProxyMode.nftables, ProxyMode.iptables), (.iptables, .nftables)] {
+                var configuration = ProxyConfiguration()
+                configuration.mode = mode
+                let server = ProxyServer(configuration: configuration, client: client,
+                                         commandWrapper: ["ip", "netns", "exec", node.node.name],
+                                         networkNamespace: "/run/netns/\(node.node.name)", log: { _ in })
+                await server.removeOtherModesRules()
+                let rules = left == .iptables ? try await node.iptablesSave() : try await node.nftList()
+                #expect(!rules.contains("ns/web"), "\(mode) mode removes what \(left) mode left")
+            }
         }
         try? await client.shutdown()
     }
