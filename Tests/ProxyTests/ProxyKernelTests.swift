@@ -106,6 +106,30 @@ import TestSupport
         }
     }
 
+    @Test(arguments: ProxyMode.allCases)
+    func aDualStackServiceAnswersOnBothFamilies(mode: ProxyMode) async throws {
+        try require(Self.requirements(mode) + [.program("ip6tables")])
+        try await ProxyTestNode.with { node in
+            let syncer = node.syncer(mode: mode, dualStack: true)
+            let web = node.service("web", clusterIP: "10.96.0.20", port: 80) { $0.spec?.clusterIPs = ["10.96.0.20", "fd00:96::20"] }
+            let own = node.service("own", clusterIP: "10.96.0.21", port: 80) { $0.spec?.clusterIPs = ["10.96.0.21", "fd00:96::21"] }
+            try await syncer.sync(services: [web, own], slices: [node.slice("web", pods: [0, 1]), node.slice6("web", pods: [0, 1]),
+                                                                node.slice6("own", pods: [0])])
+            var seen = Set<String>()
+            for _ in 0..<20 {
+                let answer = try #require(try await node.ask(from: node.client, "[fd00:96::20]", port: 80))
+                seen.insert(answer.pod)
+                #expect(answer.client == node.clientAddress6, "pod traffic keeps its IPv6 source address")
+            }
+            #expect(seen == ["pod1", "pod2"], "both IPv6 endpoints answer: \(seen)")
+            #expect(try await node.ask(from: node.client, "10.96.0.20", port: 80) != nil)
+            // A pod reaching itself over IPv6 is masqueraded too.
+            let itself = try #require(try await node.ask(from: node.pods[0], "[fd00:96::21]", port: 80))
+            #expect(itself.pod == "pod1" && itself.client != node.podAddresses6[0], "hairpin over IPv6: \(itself)")
+            try await syncer.cleanup()
+        }
+    }
+
     @Test func deletedServiceLosesItsChainsAndCleanupLeavesNoTrace() async throws {
         try require(Self.requirements)
         try await ProxyTestNode.with { node in

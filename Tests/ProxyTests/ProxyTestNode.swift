@@ -14,21 +14,25 @@ struct ProxyTestNode {
     let pods: [NetworkNamespace]
     let podAddresses: [String]
     let clientAddress: String
+    /// The same hosts' IPv6 addresses (every link is dual-stack).
+    let podAddresses6: [String]
+    let clientAddress6: String
     let remoteAddress: String
     let nodeAddress: String
     let scratch: String
 
     static let clusterCIDR = "10.250.0.0/16"
+    static let clusterCIDR6 = "fd00:250::/48"
 
     /// The syncer the tests drive, running its commands inside the node namespace.
-    func syncer(mode: ProxyMode = .iptables) -> ProxySyncer {
+    func syncer(mode: ProxyMode = .iptables, dualStack: Bool = false) -> ProxySyncer {
         var configuration = ProxyConfiguration()
-        configuration.clusterCIDRs = [IPNetwork(Self.clusterCIDR)!]
+        configuration.clusterCIDRs = [IPNetwork(Self.clusterCIDR)!] + (dualStack ? [IPNetwork(Self.clusterCIDR6)!] : [])
         configuration.hostnameOverride = Fixtures.nodeName
         configuration.mode = mode
         let wrapper = ["ip", "netns", "exec", node.name]
         return ProxySyncer(backends: configuration.backends(commandWrapper: wrapper, networkNamespace: "/run/netns/\(node.name)"),
-                           conntrack: [CommandRunner(wrapper: wrapper)], nodeName: Fixtures.nodeName)
+                           conntrack: configuration.families.map { _ in CommandRunner(wrapper: wrapper) }, nodeName: Fixtures.nodeName)
     }
 
     func nftList() async throws -> String {
@@ -40,10 +44,17 @@ struct ProxyTestNode {
             let (node, remote, client) = (namespaces[0], namespaces[1], namespaces[2])
             let pods = Array(namespaces[3...])
             var podAddresses: [String] = []
+            var podAddresses6: [String] = []
             for pod in pods + [client] {
                 let link = try await connect(node, pod)
                 try await pod.runChecked("ip", ["route", "add", "default", "via", link.leftAddress])
                 podAddresses.append(link.rightAddress)
+                // IPv6 beside it, numbered after the IPv4 subnet (10.250.N.0/24 → fd00:250:0:N::/64).
+                let subnet = "fd00:250:0:\(link.leftAddress.split(separator: ".")[2])::"
+                try await node.runChecked("ip", ["addr", "add", subnet + "1/64", "dev", link.leftInterface, "nodad"])
+                try await pod.runChecked("ip", ["addr", "add", subnet + "2/64", "dev", link.rightInterface, "nodad"])
+                try await pod.runChecked("ip", ["-6", "route", "add", "default", "via", subnet + "1"])
+                podAddresses6.append(subnet + "2")
             }
             // The remote host is outside the cluster CIDR (10.250.0.0/16, which every veth link
             // of the test range is in), on a link of its own numbering; the node's default route
@@ -54,10 +65,12 @@ struct ProxyTestNode {
             try await remote.runChecked("ip", ["route", "add", "default", "via", "192.168.77.1", "src", "192.168.77.2"])
             try await node.runChecked("ip", ["route", "add", "default", "via", "192.168.77.2", "src", "192.168.77.1"])
             try await node.runChecked("sysctl", ["-qw", "net.ipv4.ip_forward=1"])
+            try await node.runChecked("sysctl", ["-qw", "net.ipv6.conf.all.forwarding=1"])
             let scratch = try TestRun.current.makeScratchFolder("proxy")
             let testNode = ProxyTestNode(
                 node: node, remote: remote, client: client, pods: pods, podAddresses: Array(podAddresses.prefix(2)),
-                clientAddress: podAddresses[2], remoteAddress: "192.168.77.2", nodeAddress: "192.168.77.1",
+                clientAddress: podAddresses[2], podAddresses6: Array(podAddresses6.prefix(2)), clientAddress6: podAddresses6[2],
+                remoteAddress: "192.168.77.2", nodeAddress: "192.168.77.1",
                 scratch: scratch)
             var servers: [BackgroundProcess] = []
             defer { for server in servers { server.kill() } }
@@ -109,7 +122,8 @@ struct ProxyTestNode {
         let words = result.standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
         guard result.succeeded, words.count == 2 else { return nil }
         // httpd listens on IPv6 and writes IPv4 clients as [::ffff:a.b.c.d].
-        let client = words[1].replacingOccurrences(of: "[::ffff:", with: "").replacingOccurrences(of: "]", with: "")
+        let client = words[1].replacingOccurrences(of: "[::ffff:", with: "").replacingOccurrences(of: "[", with: "")
+            .replacingOccurrences(of: "]", with: "")
         return (words[0], client)
     }
 
@@ -142,6 +156,12 @@ struct ProxyTestNode {
                  nodePort: Int32? = nil, _ configure: (inout Service) -> Void = { _ in }) -> Service {
         Fixtures.service(name, type: type, clusterIP: clusterIP,
                          ports: [Fixtures.port(nil, port, proto, nodePort: nodePort)], configure)
+    }
+
+    /// The IPv6 slice of the same pods.
+    func slice6(_ service: String, pods indexes: [Int], port: Int32 = 8080, proto: String = "TCP") -> EndpointSlice {
+        Fixtures.slice(service, suffix: "six", addressType: "IPv6", ports: [(nil, port, proto)],
+                       endpoints: indexes.map { "\(podAddresses6[$0])@\($0 == 0 ? Fixtures.nodeName : "node-b")" })
     }
 
     /// A slice with the given pods (indexes into `pods`), pod 0 on this node and pod 1 on another.
