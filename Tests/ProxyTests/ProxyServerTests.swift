@@ -74,6 +74,51 @@ import TestSupport
         try? await client.shutdown()
     }
 
+    @Test func theNodesZoneSteersTopologyAwareServicesAndItsChangesAreFollowed() async throws {
+        try require(ProxyKernelTests.requirements)
+        let api = try TestAPIServer()
+        try await api.start()
+        defer { Task { await api.stop() } }
+        let client = try KubeClient(configuration: Kubeconfig.parse(try api.kubeconfig(user: "system:kube-proxy")).clientConfiguration())
+        try await ProxyTestNode.with { node in
+            _ = try await client.create(Node(metadata: ObjectMeta(name: Fixtures.nodeName, labels: [ServicePortTable.zoneLabel: "zone-a"])))
+            _ = try await client.create(node.service("web", clusterIP: "10.96.0.10", port: 80) {
+                $0.metadata.annotations = ["service.kubernetes.io/topology-mode": "Auto"]
+            }, namespace: "ns")
+            var slice = node.slice("web", pods: [0, 1])
+            slice.endpoints[0].hints = .init(forZones: [.init(name: "zone-a")])
+            slice.endpoints[1].hints = .init(forZones: [.init(name: "zone-b")])
+            _ = try await client.create(slice, namespace: "ns")
+
+            var configuration = ProxyConfiguration()
+            configuration.hostnameOverride = Fixtures.nodeName
+            configuration.clusterCIDRs = [IPNetwork(ProxyTestNode.clusterCIDR)!]
+            configuration.minSyncPeriod = .milliseconds(100)
+            configuration.healthzBindAddress = "127.0.0.1:0"
+            configuration.metricsBindAddress = "127.0.0.1:0"
+            let server = ProxyServer(configuration: configuration, client: client,
+                                     commandWrapper: ["ip", "netns", "exec", node.node.name], log: { _ in })
+            let running = Task { try await server.run() }
+            defer { running.cancel() }
+            func answers() async throws -> Set<String> {
+                var seen = Set<String>()
+                for _ in 0..<8 { seen.insert(try await node.ask(from: node.client, "10.96.0.10", port: 80)?.pod ?? "none") }
+                return seen
+            }
+            #expect(try await eventually { try await answers() == ["pod1"] }, "only the endpoint hinted for zone-a")
+
+            // The node moves to zone-b: the node informer brings the change, the rules follow.
+            var current = try await client.get(Node.self, name: Fixtures.nodeName)
+            current.metadata.labels?[ServicePortTable.zoneLabel] = "zone-b"
+            _ = try await client.update(current)
+            #expect(try await eventually { try await answers() == ["pod2"] }, "only the endpoint hinted for zone-b")
+            running.cancel()
+            _ = await running.result
+            try await server.syncer.cleanup()
+        }
+        try? await client.shutdown()
+    }
+
     @Test func aProxyStartingInOneModeRemovesTheOtherModesRules() async throws {
         try require(ProxyKernelTests.requirements(.nftables))
         let api = try TestAPIServer()

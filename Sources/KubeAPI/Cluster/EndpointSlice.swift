@@ -60,7 +60,14 @@ public struct EndpointSlice: KubeResource, Hashable {
         public struct Hints: Codable, Sendable, Hashable {
             public var forZones: [Named]?
             public var forNodes: [Named]?
-            public struct Named: Codable, Sendable, Hashable { public var name: String }
+            public struct Named: Codable, Sendable, Hashable {
+                public var name: String
+                public init(name: String) { self.name = name }
+            }
+            public init(forZones: [Named]? = nil, forNodes: [Named]? = nil) {
+                self.forZones = forZones
+                self.forNodes = forNodes
+            }
         }
     }
 

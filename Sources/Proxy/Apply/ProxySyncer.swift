@@ -50,7 +50,9 @@ public actor ProxySyncer {
     /// Brings the kernel's rules to the services and slices given. Throws after a failed sync,
     /// which leaves the next sync full.
     @discardableResult
-    public func sync(services: [Service], slices: [EndpointSlice], forceFull: Bool = false) async throws(ProxyError) -> Report {
+    /// - Parameter zone: this node's zone (its `topology.kubernetes.io/zone` label), for topology-aware routing.
+    public func sync(services: [Service], slices: [EndpointSlice], zone: String? = nil,
+                     forceFull: Bool = false) async throws(ProxyError) -> Report {
         let clock = ContinuousClock()
         let start = clock.now
         metrics.syncs.increment()
@@ -59,7 +61,7 @@ public actor ProxySyncer {
         for index in backends.indices {
             let family = backends[index].family
             let table = ServicePortTable.build(services: services, slices: slices, family: family, nodeName: nodeName,
-                                               cache: &tableCaches[family, default: ServicePortTable.Cache()])
+                                               zone: zone, cache: &tableCaches[family, default: ServicePortTable.Cache()])
             // The backend is a value: taken out for the sync, put back with what it learnt.
             var backend = backends[index]
             let result: BackendReport

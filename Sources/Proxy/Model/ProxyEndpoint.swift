@@ -11,9 +11,11 @@ public struct ProxyEndpoint: Hashable, Sendable, Comparable, CustomStringConvert
     public var nodeName: String?
     /// Whether it runs on this node: only local endpoints can be the client of their own service on this node.
     public var isLocal: Bool
+    /// Whether its zone hints name this node's zone; nil when it has no zone hints.
+    public var forThisZone: Bool?
 
     public init(ip: IPAddress, port: Int, ready: Bool = true, serving: Bool? = nil, terminating: Bool = false,
-                nodeName: String? = nil, isLocal: Bool = false) {
+                nodeName: String? = nil, isLocal: Bool = false, forThisZone: Bool? = nil) {
         self.ip = ip
         self.port = port
         self.ready = ready
@@ -21,6 +23,7 @@ public struct ProxyEndpoint: Hashable, Sendable, Comparable, CustomStringConvert
         self.terminating = terminating
         self.nodeName = nodeName
         self.isLocal = isLocal
+        self.forThisZone = forThisZone
     }
 
     /// `ip:port`, with brackets around IPv6 addresses, as DNAT and comments write it.

@@ -16,6 +16,8 @@ public struct ProxyServicePort: Hashable, Sendable {
     public var externalPolicyLocal = false
     /// `internalTrafficPolicy: Local`.
     public var internalPolicyLocal = false
+    /// Topology-aware routing asked for: endpoints hinted for this node's zone are preferred.
+    public var topologyAware = false
     /// The port that answers load balancers' health checks for `externalTrafficPolicy: Local`.
     public var healthCheckNodePort: Int?
     /// Sorted by address and port.

@@ -11,10 +11,13 @@ public enum ServicePortTable {
     /// Session affinity lasts three hours unless the service says otherwise, as upstream defaults it.
     public static let defaultAffinityTimeout = 10800
 
+    /// The node label that names its zone, which topology hints refer to.
+    public static let zoneLabel = "topology.kubernetes.io/zone"
+
     public static func build(services: [Service], slices: [EndpointSlice], family: IPAddress.Family,
-                             nodeName: String) -> [ProxyServicePort] {
+                             nodeName: String, zone: String? = nil) -> [ProxyServicePort] {
         var cache = Cache()
-        return build(services: services, slices: slices, family: family, nodeName: nodeName, cache: &cache)
+        return build(services: services, slices: slices, family: family, nodeName: nodeName, zone: zone, cache: &cache)
     }
 
     /// The ports of each service at the last sync, reused while the service and its slices keep
@@ -22,13 +25,15 @@ public enum ServicePortTable {
     public struct Cache: Sendable {
         var entries: [String: (version: [String], ports: [ProxyServicePort])] = [:]
         var nodeName: String?
+        var zone: String?
         public init() {}
     }
 
     public static func build(services: [Service], slices: [EndpointSlice], family: IPAddress.Family,
-                             nodeName: String, cache: inout Cache) -> [ProxyServicePort] {
-        if cache.nodeName != nodeName { cache = Cache() }
+                             nodeName: String, zone: String? = nil, cache: inout Cache) -> [ProxyServicePort] {
+        if cache.nodeName != nodeName || cache.zone != zone { cache = Cache() }
         cache.nodeName = nodeName
+        cache.zone = zone
         // Slices by service, as indexes: copying every slice on every sync cost more than the rest.
         let addressType = family == .v4 ? "IPv4" : "IPv6"
         // (Objects are read in place by index: a `for slice in slices` copies every slice, and
@@ -61,7 +66,8 @@ public enum ServicePortTable {
             if let version, let cached = cache.entries[key], cached.version == version {
                 built = cached.ports
             } else {
-                built = ports(of: services[serviceIndex], slices: sliceIndexes.map { slices[$0] }, family: family, nodeName: nodeName)
+                built = ports(of: services[serviceIndex], slices: sliceIndexes.map { slices[$0] }, family: family,
+                              nodeName: nodeName, zone: zone)
             }
             if let version { entries[key] = (version, built) }
             table += built
@@ -73,7 +79,7 @@ public enum ServicePortTable {
     /// The ports of one service in one family; none for headless and ExternalName services, or
     /// when the service has no cluster IP of this family.
     static func ports(of service: Service, slices: [EndpointSlice], family: IPAddress.Family,
-                      nodeName: String) -> [ProxyServicePort] {
+                      nodeName: String, zone: String? = nil) -> [ProxyServicePort] {
         guard let spec = service.spec, spec.type != "ExternalName" else { return [] }
         let clusterIPs = (spec.clusterIPs ?? []) + [spec.clusterIP].compactMap { $0 }
         guard let clusterIP = clusterIPs.lazy.compactMap({ IPAddress($0) }).first(where: { $0.family == family })
@@ -106,7 +112,8 @@ public enum ServicePortTable {
             if entry.externalPolicyLocal, isLoadBalancer, let port = spec.healthCheckNodePort, port > 0 {
                 entry.healthCheckNodePort = Int(port)
             }
-            entry.endpoints = endpoints(for: port, transport: transport, slices: slices, nodeName: nodeName)
+            entry.topologyAware = topologyAware(service)
+            entry.endpoints = endpoints(for: port, transport: transport, slices: slices, nodeName: nodeName, zone: zone)
             result.append(entry)
         }
         return result
@@ -116,7 +123,7 @@ public enum ServicePortTable {
     /// controller resolved named target ports), and an address that appears in several slices
     /// counts once, preferring its ready copy.
     static func endpoints(for port: ServicePort, transport: TransportProtocol, slices: [EndpointSlice],
-                          nodeName: String) -> [ProxyEndpoint] {
+                          nodeName: String, zone: String? = nil) -> [ProxyEndpoint] {
         struct EndpointKey: Hashable {
             var ip: IPAddress
             var port: Int
@@ -133,13 +140,24 @@ public enum ServicePortTable {
                 let candidate = ProxyEndpoint(
                     ip: ip, port: Int(number), ready: ready, serving: endpoint.conditions?.serving ?? ready,
                     terminating: endpoint.conditions?.terminating ?? false,
-                    nodeName: endpoint.nodeName, isLocal: endpoint.nodeName == nodeName)
+                    nodeName: endpoint.nodeName, isLocal: endpoint.nodeName == nodeName,
+                    forThisZone: endpoint.hints?.forZones.map { hints in zone.map { zone in hints.contains { $0.name == zone } } ?? false })
                 let key = EndpointKey(ip: ip, port: candidate.port)
                 if let existing = byAddress[key], existing.ready || !candidate.ready { continue }
                 byAddress[key] = candidate
             }
         }
         return byAddress.values.sorted()
+    }
+
+    /// Whether the service asks for topology-aware routing (the EndpointSlice controller then
+    /// gives endpoints zone hints): `service.kubernetes.io/topology-mode: Auto` (or the older
+    /// `topology-aware-hints` annotation), or `trafficDistribution: PreferClose`.
+    static func topologyAware(_ service: Service) -> Bool {
+        let annotations = service.metadata.annotations ?? [:]
+        let mode = annotations["service.kubernetes.io/topology-mode"] ?? annotations["service.kubernetes.io/topology-aware-hints"]
+        if let mode, mode == "Auto" || mode == "auto" { return true }
+        return ["PreferClose", "PreferSameZone"].contains(service.spec?.trafficDistribution ?? "")
     }
 
     static func addresses(_ texts: [String], family: IPAddress.Family) -> [IPAddress] {

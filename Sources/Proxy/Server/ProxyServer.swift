@@ -3,7 +3,7 @@ import Foundation
 import KubeAPI
 import Synchronization
 
-/// `swiftlet proxy`'s loop: informers on Services and EndpointSlices wake a single sync loop
+/// `swiftlet proxy`'s loop: informers on Services, EndpointSlices and this node wake a single sync loop
 /// that coalesces bursts within the minimum sync period, writes everything again every sync
 /// period, and keeps the last rules in place while the API server is away.
 public final class ProxyServer: Sendable {
@@ -35,6 +35,8 @@ public final class ProxyServer: Sendable {
     public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
         let services = Informer<Service>(client: client)
         let slices = Informer<EndpointSlice>(client: client)
+        // The node itself, for its zone (topology-aware routing); a node not registered (yet) has none.
+        let nodes = Informer<Node>(client: client, options: .init(fieldSelector: "metadata.name=\(configuration.nodeName)"))
         let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let health = SyncHealth()
         let changed = ChangeFlag()
@@ -43,8 +45,10 @@ public final class ProxyServer: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
+            group.addTask { await nodes.run() }
             group.addTask { for await _ in services.events() { changed.set(); health.queued(); wake.continuation.yield() } }
             group.addTask { for await _ in slices.events() { changed.set(); health.queued(); wake.continuation.yield() } }
+            group.addTask { for await _ in nodes.events() { changed.set(); health.queued(); wake.continuation.yield() } }
             group.addTask {
                 // A tick for the periodic full sync and for retries after a failure.
                 while !Task.isCancelled {
@@ -55,6 +59,7 @@ public final class ProxyServer: Sendable {
             await removeOtherModesRules()
             await services.waitUntilSynced()
             await slices.waitUntilSynced()
+            await nodes.waitUntilSynced()
 
             let healthz = try await StatusHTTPServer.start(bindAddress: configuration.healthzBindAddress) { path in
                 ProxyServer.healthz(path: path, health: health.snapshot, syncPeriod: syncPeriod)
@@ -91,8 +96,9 @@ public final class ProxyServer: Sendable {
                 lastSync = clock.now
                 let started = clock.now
                 do {
+                    let zone = nodes.store.list().first?.metadata.labels?[ServicePortTable.zoneLabel]
                     let report = try await syncer.sync(services: services.store.list(), slices: slices.store.list(),
-                                                       forceFull: periodic)
+                                                       zone: zone, forceFull: periodic)
                     if report.full { lastFull = clock.now }
                     health.synced(started: started)
                     failed = false
