@@ -64,14 +64,8 @@ public actor ProxySyncer {
                                                zone: zone, cache: &tableCaches[family, default: ServicePortTable.Cache()])
             // The backend is a value: taken out for the sync, put back with what it learnt.
             var backend = backends[index]
-            let result: BackendReport
-            do throws(ProxyError) {
-                result = try await backend.sync(table, full: forceFull, metrics: metrics)
-                backends[index] = backend
-            } catch {
-                backends[index] = backend
-                throw error
-            }
+            defer { backends[index] = backend }
+            let result = try await backend.sync(table, full: forceFull, metrics: metrics)
             report.full = report.full || result.full
             report.restores += result.restores
             report.chainsWritten += result.chainsWritten
