@@ -14,6 +14,7 @@ struct KubeletCommand: AsyncParsableCommand {
     @OptionGroup var options: KubeletOptions
 
     func run() async throws {
+        BrokenPipes.ignore()
         let (configuration, warnings) = try options.configuration()
         warnings.forEach { print("swiftlet kubelet: warning: \($0)") }
         try await Self.runKubelet(configuration, kubeconfig: options.kubeconfig)

@@ -38,6 +38,7 @@ struct NodeRun: AsyncParsableCommand {
     var proxyMode: String?
 
     func run() async throws {
+        BrokenPipes.ignore()
         var (configuration, warnings) = try kubelet.configuration()
         warnings.forEach { print("swiftlet node: warning: \($0)") }
         configuration.runtimeEndpoint = runtime.listen
@@ -118,7 +119,8 @@ struct NodeRun: AsyncParsableCommand {
         let portmap = runtime.cniBinDir.split(separator: ":").map { "\($0)/portmap" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         // The list's version must be one every plugin speaks: ask portmap (VERSION) whether it knows 1.1.0.
         var version = "1.1.0"
-        if let portmap, !(try await Self.speaks("1.1.0", plugin: portmap)) { version = "1.0.0" }
+        // A plugin that cannot be asked (it failed, or left before reading its input) gets the older version.
+        if let portmap, !((try? await Self.speaks("1.1.0", plugin: portmap)) ?? false) { version = "1.0.0" }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/" + DefaultNetwork.fileName
         // Addresses are kept beside the CNI cache (/var/lib/cni/networks by default, as host-local

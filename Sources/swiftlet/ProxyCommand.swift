@@ -70,6 +70,7 @@ struct ProxyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        BrokenPipes.ignore()
         let configuration: ProxyConfiguration
         do {
             configuration = try configurationFromFlags()

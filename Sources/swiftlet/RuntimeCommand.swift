@@ -15,6 +15,7 @@ struct RuntimeCommand: AsyncParsableCommand {
     @OptionGroup var options: RuntimeOptions
 
     func run() async throws {
+        BrokenPipes.ignore()
         let daemon = try options.daemon()
         let server = Task {
             try await daemon.serve {
