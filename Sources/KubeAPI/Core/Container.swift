@@ -111,6 +111,10 @@ public struct EnvFromSource: Codable, Sendable, Hashable {
     public struct OptionalReference: Codable, Sendable, Hashable {
         public var name: String?
         public var optional: Bool?
+        public init(name: String, optional: Bool? = nil) {
+            self.name = name
+            self.optional = optional
+        }
     }
     public init() {}
 }

@@ -29,10 +29,9 @@ public struct RuntimeConfigs: Sendable {
         config.metadata.uid = uid
         config.metadata.attempt = attempt
         if !(spec.hostNetwork ?? false) {
-            // A DNS label: at most 63 characters, no trailing dot or dash.
-            var hostname = String((spec.hostname ?? name).prefix(63))
-            while hostname.hasSuffix("-") || hostname.hasSuffix(".") { hostname.removeLast() }
-            config.hostname = hostname
+            // The syncer refuses a too-long FQDN before it asks for a sandbox.
+            config.hostname = (try? PodHostname.kernelHostname(pod, clusterDomain: dns.clusterDomain))
+                ?? PodHostname(pod, clusterDomain: dns.clusterDomain).hostname
         }
         config.logDirectory = podLogDirectory(pod)
         let resolver = dns.resolver(for: pod)
@@ -66,23 +65,30 @@ public struct RuntimeConfigs: Sendable {
         return config
     }
 
-    public func containerConfig(_ container: Container, pod: Pod, attempt: UInt32, image: String) -> Runtime_V1_ContainerConfig {
+    /// `environment`, `command`, `args` and `mounts`: what the kubelet resolved for the container
+    /// (its env, its argv with `$(VAR)` expanded, its volumes); by default the spec's plain values.
+    public func containerConfig(_ container: Container, pod: Pod, attempt: UInt32, image: String,
+                                environment: [ContainerEnvironment.Variable]? = nil, command: [String]? = nil, args: [String]? = nil,
+                                mounts: [Runtime_V1_Mount] = []) -> Runtime_V1_ContainerConfig {
         let spec = pod.spec ?? PodSpec()
         var config = Runtime_V1_ContainerConfig()
         config.metadata.name = container.name
         config.metadata.attempt = attempt
         config.image.image = image
         config.image.userSpecifiedImage = container.image ?? ""
-        config.command = container.command ?? []
-        config.args = container.args ?? []
+        config.command = command ?? container.command ?? []
+        config.args = args ?? container.args ?? []
         config.workingDir = container.workingDir ?? ""
-        config.envs = (container.env ?? []).compactMap { variable in
-            guard let value = variable.value else { return nil }
+        let variables = environment ?? (container.env ?? []).compactMap { variable in
+            variable.value.map { ContainerEnvironment.Variable(name: variable.name, value: $0) }
+        }
+        config.envs = variables.map { variable in
             var pair = Runtime_V1_KeyValue()
             pair.key = variable.name
-            pair.value = value
+            pair.value = variable.value
             return pair
         }
+        config.mounts = mounts
         config.labels = podLabels(pod).merging([KubeletLabels.containerName: container.name]) { _, ours in ours }
         config.annotations = [
             KubeletLabels.containerHash: ContainerHash.of(container),
