@@ -53,9 +53,15 @@ public final class Kubelet: Sendable {
         let configs = RuntimeConfigs(
             podLogsDirectory: configuration.podLogsDirectory, cgroupRoot: configuration.cgroupRoot,
             dns: PodDNS(clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain, host: .init(resolvConf: resolvConf)))
+        // Services feed the pods' service-link variables; the kubelet lists them once, as upstream.
+        let services = client.map { Informer<Service>(client: $0) }
+        let world = PodWorld(
+            objects: PodObjectSource(client: client, services: services), tokens: ServiceAccountTokens(client: client),
+            volumes: PodVolumes(podsDirectory: configuration.rootDirectory + "/pods"), clusterDomain: configuration.clusterDomain,
+            node: Self.downwardFacts(facts, hostIPs: hostIPs))
         let syncer = PodSyncer(
             connection: connection, configs: configs, statuses: statuses, events: events,
-            builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs),
+            builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs), world: world,
             backoff: RestartBackoff(base: configuration.backoffBase, maximum: configuration.backoffMaximum))
         let workers = PodWorkers(syncer: syncer, resyncInterval: configuration.syncFrequency, log: log) { [self] work in
             await finishedTerminating(work)
@@ -65,6 +71,7 @@ public final class Kubelet: Sendable {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.events.run() }
+            if let services { group.addTask { await services.run() } }
             group.addTask { await self.statuses.run() }
             if let client, configuration.registerNode {
                 let agent = NodeAgent(
@@ -98,6 +105,16 @@ public final class Kubelet: Sendable {
             }
         }
         events.stop()
+    }
+
+    /// What the downward API reports for the node: its IPs, and for unset limits its allocatable
+    /// capacity, computed as the Node's status reports it.
+    static func downwardFacts(_ facts: HostFacts, hostIPs: [String]) -> PodFacts {
+        let allocatable = NodeStatusBuilder.allocatable(facts)
+        return PodFacts(
+            hostIPs: hostIPs, allocatableMilliCPU: allocatable["cpu"]?.milliValue ?? Int64(facts.cpus) * 1000,
+            allocatableMemory: allocatable["memory"]?.value ?? facts.memoryBytes,
+            allocatableEphemeralStorage: allocatable["ephemeral-storage"]?.value ?? facts.diskBytes)
     }
 
     // MARK: - Runtime

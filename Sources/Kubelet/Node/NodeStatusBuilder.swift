@@ -48,6 +48,16 @@ public struct NodeStatusBuilder: Sendable {
         return ips.map { NodeAddress(type: "InternalIP", address: $0) } + [NodeAddress(type: "Hostname", address: configuration.nodeName)]
     }
 
+    /// CPU, memory and ephemeral storage pods may use: upstream reserves the hard eviction
+    /// thresholds of memory and disk from the capacity.
+    public static func allocatable(_ facts: HostFacts) -> [String: Quantity] {
+        [
+            "cpu": Quantity(Int64(facts.cpus)),
+            "memory": Quantity(max(0, facts.memoryBytes - memoryAvailableThreshold), format: .binarySI),
+            "ephemeral-storage": Quantity(Int64(Double(facts.diskBytes) * (1 - diskAvailableFraction)), format: .binarySI),
+        ]
+    }
+
     /// The status to report at `now`; `previous` keeps transition times of unchanged conditions.
     public func status(_ facts: HostFacts, runtime: RuntimeHealth, previous: NodeStatus?, now: KubeTime) -> NodeStatus {
         var status = NodeStatus()
@@ -58,11 +68,7 @@ public struct NodeStatusBuilder: Sendable {
             "pods": Quantity(Int64(configuration.maxPods)),
         ]
         status.capacity = capacity
-        // Upstream reserves the hard eviction threshold of memory from what pods may use.
-        var allocatable = capacity
-        allocatable["memory"] = Quantity(max(0, facts.memoryBytes - Self.memoryAvailableThreshold), format: .binarySI)
-        allocatable["ephemeral-storage"] = Quantity(Int64(Double(facts.diskBytes) * (1 - Self.diskAvailableFraction)), format: .binarySI)
-        status.allocatable = allocatable
+        status.allocatable = Self.allocatable(facts).merging(["pods": Quantity(Int64(configuration.maxPods))]) { _, pods in pods }
         status.addresses = addresses(facts)
         status.daemonEndpoints = NodeStatus.DaemonEndpoints(kubeletPort: configuration.port)
         status.nodeInfo = NodeSystemInfo(

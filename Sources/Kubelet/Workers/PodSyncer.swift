@@ -20,18 +20,20 @@ final class PodSyncer: Sendable {
     let events: EventRecorder
     let images: ImagePuller
     let builder: PodStatusBuilder
+    let world: PodWorld
     let backoff: Mutex<RestartBackoff>
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
     init(connection: RuntimeConnection, configs: RuntimeConfigs, statuses: StatusManager, events: EventRecorder,
-         builder: PodStatusBuilder, backoff: RestartBackoff) {
+         builder: PodStatusBuilder, world: PodWorld, backoff: RestartBackoff) {
         self.connection = connection
         self.observation = RuntimeObservation(connection: connection)
         self.configs = configs
         self.statuses = statuses
         self.events = events
         self.builder = builder
+        self.world = world
         self.backoff = Mutex(backoff)
         // Image pulls back off on the same schedule, per image.
         self.images = ImagePuller(connection: connection, events: events, backoff: backoff)
@@ -76,18 +78,39 @@ final class PodSyncer: Sendable {
             for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
             for sandbox in actions.removeSandboxes { _ = try await connection.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox }) }
             backoff.withLock { $0.forget(keysWithPrefix: uid + "/") }
+            // Volumes go once nothing of the pod runs; a failure leaves them for the next sync.
+            do { try world.tearDown(uid: uid) } catch {
+                events.record(pod, .warning, "FailedUnmount", "\(error)")
+                return Outcome(resyncAfter: Self.retryAfterFailure, finished: false)
+            }
             return Outcome(resyncAfter: nil, finished: true)
         }
         for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
         for sandbox in actions.removeSandboxes { _ = try? await connection.runtime.removePodSandbox(.with { $0.podSandboxID = sandbox }) }
 
+        // Volumes are set up on every sync, so updated ConfigMaps, Secrets and tokens reach them;
+        // nothing starts while one of them is not ready.
+        let prepared = terminating || alreadyFinished ? PodWorld.Prepared(objects: PodObjects(), volumes: [:], failures: []) : await world.prepare(pod)
+        for failure in prepared.failures { events.record(pod, .warning, "FailedMount", failure) }
+        var blocked = !prepared.failures.isEmpty
+        if blocked { retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure) }
+        if actions.createSandbox != nil, !blocked {
+            do { _ = try PodHostname.kernelHostname(pod, clusterDomain: world.clusterDomain) } catch {
+                events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
+                retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
+                blocked = true
+            }
+        }
+
         var sandboxID = observed.currentSandbox.flatMap { $0.ready ? $0.id : nil }
+        var podIPs = observed.currentSandbox?.ips ?? []
         let sandboxConfig = configs.sandboxConfig(pod, attempt: actions.createSandbox ?? observed.currentSandbox?.attempt ?? 0)
-        if let attempt = actions.createSandbox {
+        if let attempt = actions.createSandbox, !blocked {
             do {
                 sandboxID = try await connection.runtime.runPodSandbox(.with {
                     $0.config = configs.sandboxConfig(pod, attempt: attempt)
                 }).podSandboxID
+                podIPs = (try? await observation.observe(uid: uid))?.currentSandbox?.ips ?? []
             } catch {
                 events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(RuntimeConnection.describe(error))")
                 sandboxID = nil
@@ -95,11 +118,12 @@ final class PodSyncer: Sendable {
             }
         }
 
-        if let sandboxID {
+        if let sandboxID, !blocked {
             let spec = pod.spec ?? PodSpec()
             for start in actions.startContainers {
                 guard let container = ((spec.initContainers ?? []) + spec.containers).first(where: { $0.name == start.name }) else { continue }
-                if let reason = await self.start(container, start: start, pod: pod, sandboxID: sandboxID, sandboxConfig: sandboxConfig) {
+                if let reason = await self.start(container, start: start, pod: pod, sandboxID: sandboxID, sandboxConfig: sandboxConfig,
+                                                 prepared: prepared, podIPs: podIPs) {
                     waiting[start.name] = reason
                     retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
                 }
@@ -113,7 +137,18 @@ final class PodSyncer: Sendable {
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.
     func start(_ container: Container, start: PodActions.Start, pod: Pod, sandboxID: String,
-               sandboxConfig: Runtime_V1_PodSandboxConfig) async -> ContainerState.Waiting? {
+               sandboxConfig: Runtime_V1_PodSandboxConfig, prepared: PodWorld.Prepared, podIPs: [String]) async -> ContainerState.Waiting? {
+        let setup: PodWorld.ContainerSetup
+        do {
+            setup = try world.setup(container, pod: pod, prepared: prepared, podIPs: podIPs)
+        } catch {
+            events.record(pod, .warning, "Failed", "Error: \(error.description)")
+            return ContainerState.Waiting(reason: "CreateContainerConfigError", message: error.description)
+        }
+        for invalid in setup.environment.invalidKeys {
+            events.record(pod, .warning, "InvalidEnvironmentVariableNames",
+                          "Keys [\(invalid.keys.joined(separator: ", "))] from the EnvFrom \(invalid.source) were skipped since they are considered invalid environment variable names.")
+        }
         let image: String
         do {
             image = try await images.ensure(container, pod: pod)
@@ -128,7 +163,9 @@ final class PodSyncer: Sendable {
         do {
             containerID = try await connection.runtime.createContainer(.with {
                 $0.podSandboxID = sandboxID
-                $0.config = configs.containerConfig(container, pod: pod, attempt: start.attempt, image: image)
+                $0.config = configs.containerConfig(container, pod: pod, attempt: start.attempt, image: image,
+                                                    environment: setup.environment.variables, command: setup.command, args: setup.args,
+                                                    mounts: setup.mounts)
                 $0.sandboxConfig = sandboxConfig
             }).containerID
         } catch {

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The kernel's mount table for this process (`/proc/self/mountinfo`), and the two mount calls
+/// the volume manager makes: tmpfs for memory-backed volumes, and a detaching unmount.
+enum MountTable {
+    /// Every mount point at or below `prefix`, deepest first.
+    static func mountPoints(under prefix: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        let root = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        var points: [String] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = unescape(String(fields[4]))
+            if point == root || point.hasPrefix(root + "/") { points.append(point) }
+        }
+        return points.sorted { $0.count > $1.count }
+    }
+
+    static func isMountPoint(_ path: String) -> Bool { mountPoints(under: path).contains(path) }
+
+    /// mountinfo writes space, tab, newline and backslash as `\ooo`.
+    static func unescape(_ field: String) -> String {
+        guard field.contains("\\") else { return field }
+        var bytes: [UInt8] = []
+        var utf8 = Array(field.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A tmpfs at `path` unless one is already there; `options` as mount(8) takes them.
+    static func mountTmpfs(_ path: String, options: String) throws(Failure) {
+        if isMountPoint(path) { return }
+        guard mount("tmpfs", path, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
+            throw Failure(description: "mount tmpfs at \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func unmount(_ path: String) throws(Failure) {
+        guard umount2(path, Int32(MNT_DETACH)) == 0 || errno == EINVAL || errno == ENOENT else {
+            throw Failure(description: "unmount \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

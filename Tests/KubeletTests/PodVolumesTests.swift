@@ -1,0 +1,140 @@
+import Foundation
+import KubeAPI
+import Synchronization
+import Testing
+import TestAPIServer
+import TestSupport
+@testable import Kubelet
+
+/// The volume manager's effects on a real filesystem: the atomic writer, subPath resolution,
+/// hostPath checks, tmpfs volumes and their removal, and service account tokens from a real
+/// API server.
+@Suite struct PodVolumesTests {
+    func withFolder(_ body: (String) async throws -> Void) async throws {
+        // The root's removal unmounts whatever a failed test left mounted below it.
+        try await withTemporaryRoot { root in try await body(root.path) }
+    }
+
+    @Test func theAtomicWriterSwapsWholeSetsBehindDataAndKeepsUnchangedOnes() async throws {
+        try await withFolder { folder in
+            let writer = AtomicWriter(directory: folder + "/cfg")
+            #expect(try writer.write(["a": .init(Array("1".utf8), mode: 0o644), "dir/b": .init(Array("2".utf8), mode: 0o600)]))
+            let first = try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/cfg/..data")
+            #expect(first.hasPrefix(".."))
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/cfg/a") == "..data/a")
+            #expect(try String(contentsOfFile: folder + "/cfg/dir/b", encoding: .utf8) == "2")
+            var info = stat()
+            #expect(stat(folder + "/cfg/dir/b", &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+            #expect(try !writer.write(["a": .init(Array("1".utf8), mode: 0o644), "dir/b": .init(Array("2".utf8), mode: 0o600)]))
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/cfg/..data") == first)
+
+            #expect(try writer.write(["a": .init(Array("changed".utf8), mode: 0o644)]))
+            let second = try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/cfg/..data")
+            #expect(second != first)
+            #expect(try String(contentsOfFile: folder + "/cfg/a", encoding: .utf8) == "changed")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/cfg/dir"))
+            #expect(!FileManager.default.fileExists(atPath: folder + "/cfg/" + first))
+        }
+    }
+
+    @Test func subPathsResolveInsideTheVolumeAndRefuseLinksOut() async throws {
+        try await withFolder { folder in
+            let volume = folder + "/vol"
+            try AtomicWriter(directory: volume).write(["key": .init(Array("v".utf8), mode: 0o644)])
+            let resolved = try SubPaths.resolve(volume: volume, subPath: "key")
+            #expect(resolved.hasPrefix(volume + "/..") && resolved.hasSuffix("/key"))
+
+            let made = try SubPaths.resolve(volume: volume, subPath: "new/deeper")
+            #expect(made == volume + "/new/deeper")
+            var isDirectory: ObjCBool = false
+            #expect(FileManager.default.fileExists(atPath: made, isDirectory: &isDirectory) && isDirectory.boolValue)
+
+            let outside = folder + "/outside"
+            try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: volume + "/absolute", withDestinationPath: outside)
+            try FileManager.default.createSymbolicLink(atPath: volume + "/relative", withDestinationPath: "../outside")
+            for escape in ["absolute", "relative", "absolute/created", "relative/created"] {
+                #expect(throws: SubPaths.Failure.self, "\(escape)") { try SubPaths.resolve(volume: volume, subPath: escape) }
+            }
+            #expect(!FileManager.default.fileExists(atPath: outside + "/created"))
+        }
+    }
+
+    @Test func hostPathTypesAreCheckedAndOrCreateTypesCreate() async throws {
+        try await withFolder { folder in
+            #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "Directory", path: folder + "/none") }
+            try HostPathCheck.prepare(type: "DirectoryOrCreate", path: folder + "/made/dir")
+            try HostPathCheck.prepare(type: "FileOrCreate", path: folder + "/made/file")
+            try HostPathCheck.prepare(type: "File", path: folder + "/made/file")
+            try HostPathCheck.prepare(type: "CharDevice", path: "/dev/null")
+            try HostPathCheck.prepare(type: "", path: folder + "/anything")
+            #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "File", path: folder + "/made/dir") }
+            #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "Socket", path: folder + "/made/file") }
+            #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "BlockDevice", path: "/dev/null") }
+            #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "Sideways", path: folder) }
+        }
+    }
+
+    @Test func secretsAndMemoryVolumesLiveOnTmpfsAndGoWithThePod() async throws {
+        try require([.root])
+        try await withFolder { folder in
+            let volumes = PodVolumes(podsDirectory: folder + "/pods")
+            var pod = Fixtures.pod()
+            var secret = Volume(name: "creds")
+            secret.secret = SecretVolumeSource(secretName: "creds")
+            var memory = Volume(name: "scratch")
+            memory.emptyDir = EmptyDirVolumeSource(medium: "Memory", sizeLimit: try Quantity(parsing: "8Mi"))
+            var disk = Volume(name: "cache")
+            disk.emptyDir = EmptyDirVolumeSource()
+            pod.spec?.volumes = [secret, memory, disk]
+            let objects = PodObjects(secrets: ["creds": .found(Secret(metadata: ObjectMeta(name: "creds"), data: ["k": Data("v".utf8)]))])
+            let (ready, failures) = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
+            #expect(failures.isEmpty)
+            let podFolder = volumes.podDirectory(uid: "uid-1")
+            #expect(ready["creds"] == PreparedVolume(path: podFolder + "/volumes/kubernetes.io~secret/creds", readOnly: true))
+            #expect(ready["cache"] == PreparedVolume(path: podFolder + "/volumes/kubernetes.io~empty-dir/cache", readOnly: false))
+            #expect(Set(MountTable.mountPoints(under: podFolder)) == [ready["creds"]?.path, ready["scratch"]?.path])
+            var info = statvfs()
+            #expect(statvfs(ready["scratch"]?.path ?? "", &info) == 0 && info.f_blocks * info.f_frsize == 8 << 20)
+            // A second sync mounts nothing twice.
+            _ = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
+            #expect(MountTable.mountPoints(under: podFolder).count == 2)
+
+            try volumes.tearDown(uid: "uid-1")
+            #expect(MountTable.mountPoints(under: podFolder).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: podFolder))
+        }
+    }
+
+    @Test func tokensAreBoundToThePodAndRequestedAgainAtEightyPercentOfTheirLife() async throws {
+        let api = try TestAPIServer()
+        try await api.start()
+        let configuration = try Kubeconfig.parse(try api.kubeconfig(user: "system:node:node-1", groups: ["system:nodes"])).clientConfiguration()
+        let client = try KubeClient(configuration: configuration)
+        defer { Task { try? await client.shutdown(); await api.stop() } }
+        let pod = try await client.create(Fixtures.pod(uid: ""), namespace: "default")
+        var spec = pod.spec ?? PodSpec()
+        spec.volumes = [VolumeFilesTests.kubeAPIAccess()]
+        var withVolume = pod
+        withVolume.spec = spec
+
+        let clock = Mutex(Date().timeIntervalSince1970)
+        let tokens = ServiceAccountTokens(client: client, now: { clock.withLock { $0 } })
+        let first = await tokens.tokens(for: withVolume)
+        #expect(first.failures.isEmpty)
+        let token = try #require(first.tokens.values.first)
+        let claims = try #require(api.tokens.verify(token))
+        #expect(claims.kubernetes.pod?.uid == pod.metadata.uid && claims.kubernetes.pod?.name == "web")
+        #expect(claims.sub == "system:serviceaccount:default:default")
+        #expect(claims.exp - claims.iat == 3607)
+
+        clock.withLock { $0 += 0.79 * 3607 }
+        #expect(await tokens.tokens(for: withVolume).tokens.values.first == token)
+        clock.withLock { $0 += 0.02 * 3607 }
+        // Issued a second later at the earliest, so the new token differs.
+        try await Task.sleep(for: .seconds(1.1))
+        let renewed = try #require(await tokens.tokens(for: withVolume).tokens.values.first)
+        #expect(renewed != token)
+    }
+}
