@@ -119,6 +119,12 @@ let package = Package(
             dependencies: [
                 "KubeAPI", "CRIAPI", "SwiftletVersion", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Yams", package: "Yams"),
@@ -230,6 +236,8 @@ let package = Package(
             dependencies: [
                 "Kubelet", "KubeAPI", "CRIAPI", "TestSupport", "TestAPIServer", "swiftlet", "swiftlet-shim",
                 "swiftlet-bridge", "swiftlet-ipam",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(
             name: "TestImageTests",

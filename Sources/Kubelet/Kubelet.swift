@@ -21,6 +21,10 @@ public final class Kubelet: Sendable {
     let staticPods = Mutex<[String: Pod]>([:])
     /// Each static pod's current mirror in the API, by the static pod's UID: where its statuses go.
     let mirrorTargets = Mutex<[String: StatusTarget]>([:])
+    /// Where the HTTPS API and the healthz port listen, once they do (0 before).
+    let listening = Mutex<(api: Int, healthz: Int)>((0, 0))
+    public var apiPort: Int { listening.withLock { $0.api } }
+    public var healthzPort: Int { listening.withLock { $0.healthz } }
 
     /// `eventClient`: the client events are sent with (default: `client`); a separate one keeps
     /// its own rate limit.
@@ -67,6 +71,8 @@ public final class Kubelet: Sendable {
             await finishedTerminating(work)
         }
         defer { workers.stopAll() }
+        let server = configuration.serveAPI ? try await startServer(workers: workers, configs: configs, connection: connection, addresses: hostIPs) : nil
+        defer { if let server { Task { await server.stop() } } }
         let sourcesReady = SourcesReady(expected: (client != nil ? 1 : 0) + (configuration.podManifestPath != nil ? 1 : 0))
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -105,6 +111,41 @@ public final class Kubelet: Sendable {
             }
         }
         events.stop()
+    }
+
+    func startServer(workers: PodWorkers, configs: RuntimeConfigs, connection: RuntimeConnection, addresses: [String]) async throws -> KubeletServer {
+        let auth = KubeletAuth(client: client, options: .init(
+            anonymous: configuration.anonymousAuthentication, webhookAuthentication: configuration.webhookAuthentication,
+            authorizationMode: configuration.authorizationMode))
+        let statuses = self.statuses
+        let sources = KubeletServer.Sources(
+            pods: {
+                workers.pods.map { pod in
+                    var current = pod
+                    current.status = statuses.status(uid: pod.metadata.uid ?? "") ?? pod.status
+                    return current
+                }
+            },
+            logDirectory: { configs.podLogDirectory($0) },
+            runningPods: { await Self.runningPods(connection) })
+        let server = try await KubeletServer.start(configuration: configuration, auth: auth, sources: sources, addresses: addresses)
+        listening.withLock { $0 = (server.port, server.healthzPort) }
+        log("kubelet: serving the kubelet API on \(configuration.address):\(server.port)")
+        return server
+    }
+
+    /// The pods the runtime has running containers of, as upstream's `/runningpods/` lists them:
+    /// names and UIDs, and each running container's name and image.
+    static func runningPods(_ connection: RuntimeConnection) async -> [Pod] {
+        guard let sandboxes = try? await connection.runtime.listPodSandbox(.init()).items,
+              let containers = try? await connection.runtime.listContainers(.init()).containers else { return [] }
+        return sandboxes.filter { $0.state == .sandboxReady }.compactMap { sandbox in
+            let running = containers.filter { $0.podSandboxID == sandbox.id && $0.state == .containerRunning }
+            guard !running.isEmpty else { return nil }
+            var pod = Pod(metadata: ObjectMeta(name: sandbox.metadata.name, namespace: sandbox.metadata.namespace, uid: sandbox.metadata.uid))
+            pod.spec = PodSpec(containers: running.map { Container(name: $0.metadata.name, image: $0.image.image) })
+            return pod
+        }
     }
 
     /// What the downward API reports for the node: its IPs, and for unset limits its allocatable

@@ -68,6 +68,30 @@ struct KubeletOptions: ParsableArguments {
     @Option(help: "The cgroup that pod cgroups go under (/kubepods).")
     var cgroupRoot: String?
 
+    @Option(help: "The address the kubelet API (HTTPS) listens on (0.0.0.0).")
+    var address: String?
+
+    @Option(help: "The kubelet API's port (10250; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "The plain-HTTP /healthz port on 127.0.0.1 (10248; 0: none).")
+    var healthzPort: Int?
+
+    @Option(help: "The kubelet API's serving certificate (PEM); without it a self-signed one is made.")
+    var tlsCertFile: String?
+
+    @Option(help: "The key of --tls-cert-file (PEM).")
+    var tlsPrivateKeyFile: String?
+
+    @Option(help: "The CA that signs client certificates the kubelet API accepts (the API server's kubelet client).")
+    var clientCAFile: String?
+
+    @Option(help: "Accept requests without credentials as system:anonymous (true/false, false).")
+    var anonymousAuth: Bool?
+
+    @Option(help: "Webhook (SubjectAccessReview, the default) or AlwaysAllow.")
+    var authorizationMode: String?
+
     /// The configuration: defaults, then the file, then the flags. Warnings name file fields we ignore.
     func configuration() throws -> (KubeletConfiguration, warnings: [String]) {
         var configuration = KubeletConfiguration(nodeName: KubeletConfiguration.defaultNodeName)
@@ -113,6 +137,19 @@ struct KubeletOptions: ParsableArguments {
         if let value = try duration(fileCheckFrequency, "file-check-frequency") { configuration.fileCheckFrequency = value }
         if let value = try duration(syncFrequency, "sync-frequency") { configuration.syncFrequency = value }
         if let cgroupRoot { configuration.cgroupRoot = cgroupRoot }
+        if let address { configuration.address = address }
+        if let port { configuration.port = Int32(port) }
+        if let healthzPort { configuration.healthzPort = Int32(healthzPort) }
+        if let tlsCertFile { configuration.tlsCertFile = tlsCertFile }
+        if let tlsPrivateKeyFile { configuration.tlsPrivateKeyFile = tlsPrivateKeyFile }
+        if let clientCAFile { configuration.clientCAFile = clientCAFile }
+        if let anonymousAuth { configuration.anonymousAuthentication = anonymousAuth }
+        if let authorizationMode {
+            guard ["Webhook", "AlwaysAllow"].contains(authorizationMode) else {
+                throw ValidationError("--authorization-mode must be Webhook or AlwaysAllow, not \(authorizationMode)")
+            }
+            configuration.authorizationMode = authorizationMode
+        }
         return (configuration, warnings)
     }
 }

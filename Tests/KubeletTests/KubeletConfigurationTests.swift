@@ -39,6 +39,29 @@ import Testing
         #expect(warnings == ["kubelet.yaml: the field evictionHard is not supported and is ignored"])
     }
 
+    @Test func theServingAuthenticationAndAuthorizationFieldsAreRead() throws {
+        var configuration = KubeletConfiguration(nodeName: "n")
+        let warnings = try configuration.apply(file: """
+            address: 10.0.0.5
+            port: 10250
+            healthzPort: 0
+            tlsCertFile: /etc/kubelet/serving.crt
+            tlsPrivateKeyFile: /etc/kubelet/serving.key
+            authentication:
+              x509: {clientCAFile: /etc/kubernetes/pki/ca.crt}
+              webhook: {enabled: false}
+              anonymous: {enabled: true}
+            authorization: {mode: AlwaysAllow}
+            """, path: "kubelet.yaml")
+        #expect(warnings.isEmpty)
+        #expect(configuration.address == "10.0.0.5" && configuration.healthzPort == 0)
+        #expect(configuration.tlsCertFile == "/etc/kubelet/serving.crt" && configuration.tlsPrivateKeyFile == "/etc/kubelet/serving.key")
+        #expect(configuration.clientCAFile == "/etc/kubernetes/pki/ca.crt")
+        #expect(!configuration.webhookAuthentication && configuration.anonymousAuthentication)
+        #expect(configuration.authorizationMode == "AlwaysAllow")
+        #expect(throws: KubeletConfiguration.ConfigError.self) { try configuration.apply(file: "authorization: {mode: RBAC}", path: "k.yaml") }
+    }
+
     @Test func badFieldsAreErrorsThatNameTheField() {
         var configuration = KubeletConfiguration(nodeName: "n")
         #expect(throws: KubeletConfiguration.ConfigError.self) { try configuration.apply(file: "maxPods: many", path: "k.yaml") }

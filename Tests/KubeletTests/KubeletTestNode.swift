@@ -113,10 +113,15 @@ final class KubeletTestNode: @unchecked Sendable {
         configuration.nodeStatusUpdateFrequency = .milliseconds(500)
         configuration.nodeLeaseDurationSeconds = 4
         configuration.fileCheckFrequency = .milliseconds(200)
+        // The kubelet runs in the test process: its API listens on loopback, on a free port.
+        configuration.address = "127.0.0.1"
+        configuration.port = 0
+        configuration.healthzPort = 0
         return configuration
     }
 
-    func startKubelet(_ configuration: KubeletConfiguration? = nil, standalone: Bool = false) async {
+    @discardableResult
+    func startKubelet(_ configuration: KubeletConfiguration? = nil, standalone: Bool = false) async -> Kubelet {
         let kubelet = Kubelet(configuration: configuration ?? self.configuration, client: standalone ? nil : client, log: { _ in })
         let ready = AsyncStream.makeStream(of: Void.self)
         self.kubelet = Task {
@@ -128,6 +133,7 @@ final class KubeletTestNode: @unchecked Sendable {
         if await iterator.next() == nil, let result = await self.kubelet?.result {
             Issue.record("the kubelet ended before it was ready: \(result)")
         }
+        return kubelet
     }
 
     /// A static pod manifest: one container of the test image running `command` (a YAML list).

@@ -33,8 +33,24 @@ public struct KubeletConfiguration: Sendable {
     public var cgroupRoot = "/kubepods"
     /// `node.kubernetes.io/instance-type`, only when given.
     public var instanceType: String?
-    /// The port reported as the kubelet's endpoint (the HTTPS server comes with the next issue).
+    /// The kubelet's HTTPS API: where it listens (0 for any free port; the Node reports it).
+    public var address = "0.0.0.0"
     public var port: Int32 = 10250
+    /// The plain-HTTP `/healthz` (0: none).
+    public var healthzBindAddress = "127.0.0.1"
+    public var healthzPort: Int32 = 10248
+    /// The serving certificate and key; without them a self-signed pair is made under the root.
+    public var tlsCertFile: String?
+    public var tlsPrivateKeyFile: String?
+    /// The CA client certificates must chain to (`authentication.x509.clientCAFile`).
+    public var clientCAFile: String?
+    public var anonymousAuthentication = false
+    /// Bearer tokens through TokenReview (`authentication.webhook.enabled`).
+    public var webhookAuthentication = true
+    /// `Webhook` (SubjectAccessReview) or `AlwaysAllow` (`authorization.mode`).
+    public var authorizationMode = "Webhook"
+    /// Whether to serve the API at all (the node command's standalone mode may not want it).
+    public var serveAPI = true
 
     public init(nodeName: String) { self.nodeName = nodeName }
 
@@ -95,6 +111,34 @@ public struct KubeletConfiguration: Sendable {
             case "port":
                 guard let number = value as? Int else { throw ConfigError(description: "\(path): port must be a number") }
                 port = Int32(number)
+            case "address": address = try string(key, value)
+            case "healthzBindAddress": healthzBindAddress = try string(key, value)
+            case "healthzPort":
+                guard let number = value as? Int, (0...65535).contains(number) else { throw ConfigError(description: "\(path): healthzPort must be a port number") }
+                healthzPort = Int32(number)
+            case "tlsCertFile": tlsCertFile = try string(key, value)
+            case "tlsPrivateKeyFile": tlsPrivateKeyFile = try string(key, value)
+            case "authentication":
+                let nested = value as? [String: Any] ?? [:]
+                if let x509 = nested["x509"] as? [String: Any], let file = x509["clientCAFile"] {
+                    clientCAFile = try string("authentication.x509.clientCAFile", file)
+                }
+                if let anonymous = nested["anonymous"] as? [String: Any], let enabled = anonymous["enabled"] {
+                    guard let flag = enabled as? Bool else { throw ConfigError(description: "\(path): authentication.anonymous.enabled must be true or false") }
+                    anonymousAuthentication = flag
+                }
+                if let webhook = nested["webhook"] as? [String: Any], let enabled = webhook["enabled"] {
+                    guard let flag = enabled as? Bool else { throw ConfigError(description: "\(path): authentication.webhook.enabled must be true or false") }
+                    webhookAuthentication = flag
+                }
+            case "authorization":
+                if let mode = (value as? [String: Any])?["mode"] {
+                    let text = try string("authorization.mode", mode)
+                    guard ["Webhook", "AlwaysAllow"].contains(text) else {
+                        throw ConfigError(description: "\(path): authorization.mode must be Webhook or AlwaysAllow, not \(text)")
+                    }
+                    authorizationMode = text
+                }
             case "crashLoopBackOff":
                 // Upstream's KubeletCrashLoopBackOffMax: `maxContainerRestartPeriod`.
                 if let nested = value as? [String: Any], let maximum = nested["maxContainerRestartPeriod"] {

@@ -40,6 +40,9 @@ final class PodWorkers: Sendable {
 
     func work(uid: String) -> Work? { workers.withLock { $0[uid]?.work } }
 
+    /// The pods being worked on now (without stand-ins for orphans, which have no containers).
+    var pods: [Pod] { workers.withLock { $0.values.map(\.work.pod) }.filter { !($0.spec?.containers.isEmpty ?? true) } }
+
     /// Hands the newest state of a pod to its worker, starting one if needed. A pod that is
     /// terminating stays terminating, whatever a late update says.
     func update(_ work: Work) {

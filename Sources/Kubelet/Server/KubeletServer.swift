@@ -1,0 +1,258 @@
+import CRIAPI
+import Foundation
+import KubeAPI
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The kubelet's API (port 10250, HTTPS): `/healthz`, `/pods`, `/runningpods/` and
+/// `/containerLogs/{namespace}/{pod}/{container}` (what `kubectl logs` reaches through the API
+/// server), every request authenticated and authorized by `KubeletAuth`. A plain-HTTP
+/// `/healthz` listens on 127.0.0.1:10248 for local health checks.
+final class KubeletServer: Sendable {
+    struct Sources: Sendable {
+        /// The pods the kubelet runs now.
+        var pods: @Sendable () -> [Pod]
+        /// The log folder of a pod (`<logs>/<namespace>_<name>_<uid>`).
+        var logDirectory: @Sendable (Pod) -> String
+        /// The pods with running containers, as the runtime holds them.
+        var runningPods: @Sendable () async -> [Pod]
+    }
+
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    let channels: [any Channel]
+    let task: Task<Void, Never>
+
+    /// The HTTPS port bound (useful when asked for port 0).
+    var port: Int { channels.first?.localAddress?.port ?? 0 }
+    var healthzPort: Int { channels.count > 1 ? channels[1].localAddress?.port ?? 0 : 0 }
+
+    private init(channels: [any Channel], task: Task<Void, Never>) {
+        self.channels = channels
+        self.task = task
+    }
+
+    static func start(configuration: KubeletConfiguration, auth: KubeletAuth, sources: Sources, addresses: [String]) async throws -> KubeletServer {
+        let (chain, key) = try ServingCertificate.load(
+            certificateFile: configuration.tlsCertFile, keyFile: configuration.tlsPrivateKeyFile,
+            directory: configuration.rootDirectory + "/pki", nodeName: configuration.nodeName, addresses: addresses)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        if let clientCA = configuration.clientCAFile {
+            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCA)) } catch {
+                throw ServingCertificate.Failure(description: "cannot load the client CA \(clientCA): \(error)")
+            }
+            // A certificate is checked when offered; a bearer token is the other way in.
+            tls.certificateVerification = .optionalVerification
+        } else {
+            tls.certificateVerification = .none
+        }
+        let context = try NIOSSLContext(configuration: tls)
+        let secure: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return try Connection(wrappingChannelSynchronously: channel)
+            }
+        }
+        let plain: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                return try Connection(wrappingChannelSynchronously: channel)
+            }
+        }
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 128)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        let api = try await bootstrap.bind(host: configuration.address, port: Int(configuration.port), childChannelInitializer: secure)
+        var listeners = [(api, true)]
+        if configuration.healthzPort > 0 {
+            do {
+                listeners.append((try await bootstrap.bind(host: configuration.healthzBindAddress, port: Int(configuration.healthzPort),
+                                                           childChannelInitializer: plain), false))
+            } catch {
+                try? await api.channel.close()
+                throw error
+            }
+        }
+        let handler = Handler(nodeName: configuration.nodeName, auth: auth, sources: sources)
+        let task = Task<Void, Never> { [listeners] in
+            await withDiscardingTaskGroup { group in
+                for (listener, authenticated) in listeners {
+                    group.addTask {
+                        _ = try? await withThrowingDiscardingTaskGroup { connections in
+                            try await listener.executeThenClose { inbound in
+                                for try await connection in inbound {
+                                    connections.addTask { await handler.serve(connection, authenticated: authenticated) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return KubeletServer(channels: listeners.map(\.0.channel), task: task)
+    }
+
+    func stop() async {
+        for channel in channels { try? await channel.close() }
+        task.cancel()
+    }
+
+    struct Handler: Sendable {
+        let nodeName: String
+        let auth: KubeletAuth
+        let sources: Sources
+
+        func serve(_ connection: Connection, authenticated: Bool) async {
+            var certificate: KubeletAuth.Identity??
+            try? await connection.executeThenClose { inbound, outbound in
+                var parts = inbound.makeAsyncIterator()
+                while let part = try await parts.next() {
+                    guard case .head(let head) = part else { continue }
+                    while let next = try await parts.next() { if case .end = next { break } }
+                    let components = URLComponents(string: head.uri)
+                    let path = components?.percentEncodedPath.removingPercentEncoding ?? head.uri
+                    var query: [String: String] = [:]
+                    for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+                    if !authenticated {
+                        // The local health port answers health only.
+                        try await respond(outbound, head, path == "/healthz" ? .ok : .notFound, path == "/healthz" ? "ok" : "404 page not found\n")
+                    } else {
+                        if certificate == nil {
+                            // Verified against the client CA during the handshake (or refused there).
+                            let peer = try? await connection.channel.nioSSL_peerCertificate().get()
+                            certificate = .some(peer.flatMap { try? $0.toDERBytes() }.flatMap(ServingCertificate.identity(derEncoded:)))
+                        }
+                        let authorization = head.headers.first(name: "Authorization")
+                        let token = authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+                        let attributes = RequestAttributes(method: head.method.rawValue, path: path, nodeName: nodeName)
+                        switch await auth.decide(certificateIdentity: certificate ?? nil, bearerToken: token, attributes: attributes) {
+                        case .unauthenticated:
+                            try await respond(outbound, head, .unauthorized, "Unauthorized")
+                        case .forbidden(let reason):
+                            try await respond(outbound, head, .forbidden, reason)
+                        case .allowed:
+                            let keepOpen = try await route(head, path: path, query: query, outbound)
+                            if !keepOpen { return }
+                        }
+                    }
+                    if !head.isKeepAlive { return }
+                }
+            }
+        }
+
+        /// Answers one authorized request; false when the connection must close after it.
+        func route(_ head: HTTPRequestHead, path: String, query: [String: String], _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+            guard head.method == .GET || head.method == .HEAD else {
+                try await respond(outbound, head, .methodNotAllowed, "405: Method Not Allowed")
+                return true
+            }
+            switch path {
+            case "/healthz":
+                try await respond(outbound, head, .ok, "ok")
+            case "/pods", "/pods/":
+                try await respond(outbound, head, .ok, Self.podList(sources.pods()), contentType: "application/json")
+            case "/runningpods", "/runningpods/":
+                try await respond(outbound, head, .ok, Self.podList(await sources.runningPods()), contentType: "application/json")
+            default:
+                let parts = path.split(separator: "/").map(String.init)
+                guard parts.first == "containerLogs" else {
+                    try await respond(outbound, head, .notFound, "404 page not found\n")
+                    return true
+                }
+                return try await containerLogs(head, parts: Array(parts.dropFirst()), query: query, outbound)
+            }
+            return true
+        }
+
+        func containerLogs(_ head: HTTPRequestHead, parts: [String], query: [String: String],
+                           _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+            guard parts.count == 3 else {
+                try await respond(outbound, head, .badRequest, "the path must be /containerLogs/{namespace}/{pod}/{container}")
+                return true
+            }
+            let (namespace, name, containerName) = (parts[0], parts[1], parts[2])
+            let options: ContainerLogQuery
+            do { options = try ContainerLogQuery(query: query, now: Date()) } catch {
+                try await respond(outbound, head, .badRequest, error.description)
+                return true
+            }
+            guard let pod = sources.pods().first(where: { $0.metadata.namespace == namespace && $0.metadata.name == name }) else {
+                try await respond(outbound, head, .notFound, "pod \(namespace)/\(name) is not running on node \(nodeName)")
+                return true
+            }
+            let spec = pod.spec ?? PodSpec()
+            guard ((spec.initContainers ?? []) + spec.containers).contains(where: { $0.name == containerName }) else {
+                try await respond(outbound, head, .notFound, "container \(containerName) is not valid for pod \(name)")
+                return true
+            }
+            let files = ContainerLogFiles(directory: sources.logDirectory(pod) + "/" + containerName)
+            guard let file = files.file(previous: options.previous) else {
+                let what = options.previous ? "previous terminated container" : "container"
+                try await respond(outbound, head, .badRequest, "\(what) \"\(containerName)\" in pod \"\(name)\" has no logs yet")
+                return true
+            }
+            var (text, offset) = ContainerLogFiles.read(file, query: options)
+            var budget = options.limitBytes ?? Int.max
+            var body = Array(text.utf8.prefix(budget))
+            budget -= body.count
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain")
+            guard options.follow, !options.previous, budget > 0 else {
+                headers.add(name: "Content-Length", value: String(body.count))
+                try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)))
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                try await outbound.write(.end(nil))
+                return true
+            }
+            // Follow: what is there now, then each new line as it is written, until the client
+            // goes, the budget is spent, or the container restarts (its next attempt logs elsewhere).
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)))
+            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            var following = options
+            following.tailLines = nil
+            var pending = ""
+            while budget > 0, !Task.isCancelled, files.file(previous: false) == file {
+                try await Task.sleep(for: .milliseconds(100))
+                guard let data = ContainerLogFiles.tail(file, from: offset), !data.isEmpty else { continue }
+                offset += UInt64(data.count)
+                pending += String(decoding: data, as: UTF8.self)
+                let (lines, rest) = ContainerLogQuery.lines(Substring(pending))
+                pending = String(rest)
+                text = following.select(lines).map(following.render).joined()
+                body = Array(text.utf8.prefix(budget))
+                budget -= body.count
+                if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            }
+            try await outbound.write(.end(nil))
+            return false
+        }
+
+        func respond(_ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, _ head: HTTPRequestHead, _ status: HTTPResponseStatus,
+                     _ body: String, contentType: String = "text/plain; charset=utf-8") async throws {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Content-Length", value: String(body.utf8.count))
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+            if head.method != .HEAD { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
+            try await outbound.write(.end(nil))
+        }
+
+        /// A `PodList`, as the API writes one.
+        struct PodList: Encodable {
+            var kind = "PodList"
+            var apiVersion = "v1"
+            var metadata = ListMeta()
+            var items: [Pod]
+        }
+
+        static func podList(_ pods: [Pod]) -> String {
+            let list = PodList(items: pods.sorted { ($0.metadata.namespace ?? "", $0.metadata.name ?? "") < ($1.metadata.namespace ?? "", $1.metadata.name ?? "") })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return (try? encoder.encode(list)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import KubeAPI
+import Kubelet
+import NIOCore
+import NIOSSL
+import Testing
+import TestAPIServer
+import TestSupport
+
+/// The kubelet's HTTPS API on a node: `kubectl logs`' path with each of its parameters, through
+/// a client certificate from the cluster's CA, a bearer token, or nothing, and SubjectAccessReview
+/// deciding.
+@Suite("the kubelet API on a node", .serialized)
+struct KubeletAPINodeTests {
+    struct Reply {
+        var status: UInt
+        var body: String
+    }
+
+    /// GET `path` from the kubelet on loopback, trusting the serving certificate it made.
+    func get(_ node: KubeletTestNode, port: Int, _ path: String, user: String? = nil, token: String? = nil) async throws -> Reply {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        let serving = node.configuration.rootDirectory + "/pki/kubelet.crt"
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(serving))
+        if let user {
+            let (certificate, key) = try node.api.pki.clientCertificate(user: user, groups: ["system:masters"])
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = client.shutdown() }
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: response.status.code, body: String(buffer: body))
+    }
+
+    @Test func containerLogsAreServedToWhomTheClusterAllows() async throws {
+        try await KubeletTestNode.with { node in
+            let caFile = node.root.path + "/client-ca.crt"
+            try node.api.pki.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
+            // The cluster lets the API server's kubelet client in, and nobody else to nodes/proxy.
+            node.api.setAuthorizer { question in question.resource != "nodes" || question.user != "intruder" }
+            node.api.addToken("operator-token", user: "operator")
+            var configuration = node.configuration
+            configuration.clientCAFile = caFile
+            let port = await node.startKubelet(configuration).apiPort
+            try #require(port > 0, "the kubelet API listens once the kubelet is ready")
+
+            let script = "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; sleep 1; echo late; exec sleep 3600"
+            _ = try await node.client.create(node.pod("talker", script, grace: 1), namespace: "default")
+            try await node.waitForPod("talker") { $0.status?.phase == "Running" }
+            try await Task.sleep(for: .seconds(1.5))
+
+            let apiserver = "kube-apiserver-kubelet-client"
+            let logs = "/containerLogs/default/talker/main"
+            #expect(try await get(node, port: port, logs, user: apiserver).body == "line 1\nline 2\nline 3\nline 4\nline 5\noops\nlate\n")
+            #expect(try await get(node, port: port, logs + "?tailLines=2", user: apiserver).body == "oops\nlate\n")
+            #expect(try await get(node, port: port, logs + "?limitBytes=9", user: apiserver).body == "line 1\nli")
+            let stamped = try await get(node, port: port, logs + "?tailLines=1&timestamps=true", user: apiserver).body
+            #expect(stamped.hasSuffix(" late\n") && stamped.hasPrefix("20"), "\(stamped)")
+            #expect(try await get(node, port: port, logs + "?sinceSeconds=3600", user: apiserver).body.hasPrefix("line 1\n"))
+            let future = ISO8601DateFormatter().string(from: Date().addingTimeInterval(60))
+            #expect(try await get(node, port: port, logs + "?sinceTime=\(future)", user: apiserver).body == "")
+            let previous = try await get(node, port: port, logs + "?previous=true", user: apiserver)
+            #expect(previous.status == 400 && previous.body.contains("previous terminated container"))
+            #expect(try await get(node, port: port, "/containerLogs/default/talker/nope", user: apiserver).status == 404)
+            #expect(try await get(node, port: port, logs + "?tailLines=x", user: apiserver).status == 400)
+
+            // Follow: the lines so far, then new ones as they are written; ended by limitBytes here.
+            _ = try await node.client.create(node.pod("ticker", "while true; do echo tick; sleep 0.2; done", grace: 1), namespace: "default")
+            try await node.waitForPod("ticker") { $0.status?.phase == "Running" }
+            let started = ContinuousClock.now
+            let followed = try await get(node, port: port, "/containerLogs/default/ticker/main?follow=true&tailLines=0&limitBytes=15", user: apiserver)
+            #expect(followed.body == "tick\ntick\ntick\n")
+            #expect(ContinuousClock.now - started > .milliseconds(300), "the ticks arrived as they were written")
+
+            let pods = try await get(node, port: port, "/pods", user: apiserver)
+            let list = try JSONDecoder().decode(KubeList<Pod>.self, from: Data(pods.body.utf8))
+            #expect(list.items.map(\.metadata.name) == ["talker", "ticker"] && list.items.first?.status?.phase == "Running")
+            let running = try JSONDecoder().decode(KubeList<Pod>.self, from: Data(try await get(node, port: port, "/runningpods/", user: apiserver).body.utf8))
+            #expect(running.items.count == 2 && running.items.first?.spec?.containers.map(\.name) == ["main"])
+            #expect(try await get(node, port: port, "/healthz", user: apiserver).body == "ok")
+
+            // A bearer token goes through TokenReview; nothing at all is 401; SubjectAccessReview's no is 403.
+            #expect(try await get(node, port: port, logs + "?tailLines=1", token: "operator-token").body == "late\n")
+            #expect(try await get(node, port: port, logs).status == 401)
+            #expect(try await get(node, port: port, logs, token: "forged").status == 401)
+            let refused = try await get(node, port: port, logs, user: "intruder")
+            #expect(refused.status == 403 && refused.body.contains("user=intruder, verb=get, resource=nodes, subresource=proxy"))
+            let reviews = node.api.requests.filter { $0.path == "/apis/authorization.k8s.io/v1/subjectaccessreviews" }
+            #expect(reviews.count == 3, "one review per user (API server client, operator, intruder), then cached")
+        }
+    }
+}
