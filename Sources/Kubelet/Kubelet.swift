@@ -12,6 +12,7 @@ public final class Kubelet: Sendable {
     let client: KubeClient?
     let log: @Sendable (String) -> Void
     public let statuses: StatusManager
+    public let metrics: KubeletMetrics
     let events: EventRecorder
     /// Pods the kubelet finished terminating; a late `deleted` from the informer must not revive them.
     let terminatedUIDs = Mutex<Set<String>>([])
@@ -33,6 +34,7 @@ public final class Kubelet: Sendable {
         self.configuration = configuration
         self.client = client
         self.log = log
+        metrics = KubeletMetrics(nodeName: configuration.nodeName)
         statuses = StatusManager(client: client, snapshotPath: configuration.rootDirectory + "/pod-statuses.json", log: log)
         events = EventRecorder(client: eventClient ?? client, nodeName: configuration.nodeName, log: log)
     }
@@ -47,7 +49,8 @@ public final class Kubelet: Sendable {
     public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
         try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: configuration.podLogsDirectory, withIntermediateDirectories: true)
-        let connection = try RuntimeConnection(socketPath: Self.socketPath(configuration.runtimeEndpoint))
+        let connection = try RuntimeConnection(
+            socketPath: Self.socketPath(configuration.runtimeEndpoint), interceptors: [RuntimeOperationsInterceptor(metrics: metrics)])
         defer { Task { await connection.close() } }
         let version = await waitForRuntime(connection)
         try Task.checkCancellation()
@@ -65,7 +68,7 @@ public final class Kubelet: Sendable {
             node: Self.downwardFacts(facts, hostIPs: hostIPs))
         let syncer = PodSyncer(
             connection: connection, configs: configs, statuses: statuses, events: events,
-            builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs), world: world,
+            builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs), world: world, metrics: metrics,
             backoff: RestartBackoff(base: configuration.backoffBase, maximum: configuration.backoffMaximum))
         let workers = PodWorkers(syncer: syncer, resyncInterval: configuration.syncFrequency, log: log) { [self] work in
             await finishedTerminating(work)
@@ -128,7 +131,7 @@ public final class Kubelet: Sendable {
             },
             logDirectory: { configs.podLogDirectory($0) },
             runningPods: { await Self.runningPods(connection) })
-        let server = try await KubeletServer.start(configuration: configuration, auth: auth, sources: sources, addresses: addresses)
+        let server = try await KubeletServer.start(configuration: configuration, auth: auth, sources: sources, metrics: metrics, addresses: addresses)
         listening.withLock { $0 = (server.port, server.healthzPort) }
         log("kubelet: serving the kubelet API on \(configuration.address):\(server.port)")
         return server
@@ -218,6 +221,17 @@ public final class Kubelet: Sendable {
                     if previous[container.id]?.state != container.state { workers.wake(uid: uid) }
                 }
                 for (id, old) in previous where current[id] == nil { workers.wake(uid: old.uid) }
+                var states: [String: Int] = [:]
+                for container in containers {
+                    let state = switch container.state {
+                    case .containerCreated: "created"
+                    case .containerRunning: "running"
+                    case .containerExited: "exited"
+                    default: "unknown"
+                    }
+                    states[state, default: 0] += 1
+                }
+                metrics.observed(runningPods: sandboxes.filter { $0.state == .sandboxReady }.count, containers: states)
                 previous = current
                 let known = workers.uids.union(sourcePods.withLock { $0.values.reduce(into: Set<String>()) { $0.formUnion($1) } })
                 var orphans: [String: Runtime_V1_PodSandbox] = [:]

@@ -46,6 +46,14 @@ import Testing
         }
     }
 
+    @Test func runtimeOperationsAreNamedAsUpstreamNamesThem() {
+        #expect(KubeletMetrics.operationName("RunPodSandbox") == "run_podsandbox")
+        #expect(KubeletMetrics.operationName("PodSandboxStatus") == "podsandbox_status")
+        #expect(KubeletMetrics.operationName("ListPodSandbox") == "list_podsandbox")
+        #expect(KubeletMetrics.operationName("ListContainers") == "list_containers")
+        #expect(KubeletMetrics.operationName("ImageFsInfo") == "image_fs_info")
+    }
+
     @Test func requestsMapToNodeSubresourcesAndVerbs() {
         func attributes(_ method: String, _ path: String) -> String {
             let found = RequestAttributes(method: method, path: path, nodeName: "node-1")

@@ -86,6 +86,23 @@ struct KubeletAPINodeTests {
             #expect(running.items.count == 2 && running.items.first?.spec?.containers.map(\.name) == ["main"])
             #expect(try await get(node, port: port, "/healthz", user: apiserver).body == "ok")
 
+            // The kubelet's metrics under upstream's names, once a relist has counted the pods.
+            try await Task.sleep(for: .seconds(1.2))
+            let metrics = try await get(node, port: port, "/metrics", user: apiserver).body
+            func value(_ series: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+            }
+            for (series, expected) in [("kubelet_running_pods", 2.0), ("kubelet_started_pods_total", 2), ("kubelet_started_containers_total", 2),
+                                       ("kubelet_running_containers{container_state=\"running\"}", 2), ("kubelet_node_name{node=\"node-1\"}", 1),
+                                       ("kubelet_runtime_operations_total{operation_type=\"run_podsandbox\"}", 2)] {
+                #expect(value(series) == expected, "\(series)")
+            }
+            #expect(metrics.contains("kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"create_container\""))
+            #expect(metrics.contains("kubelet_pod_worker_duration_seconds_count{operation=\"sync\"}"))
+            #expect(metrics.contains("kubelet_http_requests_total{method=\"GET\",path=\"/containerLogs\",server_type=\"readwrite\",code=\"200\"}"))
+            let statsRefused = try await get(node, port: port, "/metrics", user: "intruder")
+            #expect(statsRefused.status == 403 && statsRefused.body.contains("subresource=metrics"))
+
             // A bearer token goes through TokenReview; nothing at all is 401; SubjectAccessReview's no is 403.
             #expect(try await get(node, port: port, logs + "?tailLines=1", token: "operator-token").body == "late\n")
             #expect(try await get(node, port: port, logs).status == 401)
@@ -93,7 +110,7 @@ struct KubeletAPINodeTests {
             let refused = try await get(node, port: port, logs, user: "intruder")
             #expect(refused.status == 403 && refused.body.contains("user=intruder, verb=get, resource=nodes, subresource=proxy"))
             let reviews = node.api.requests.filter { $0.path == "/apis/authorization.k8s.io/v1/subjectaccessreviews" }
-            #expect(reviews.count == 3, "one review per user (API server client, operator, intruder), then cached")
+            #expect(reviews.count == 5, "one review per user and subresource (proxy and metrics for the API server's client and the intruder, proxy for the operator), then cached")
         }
     }
 }

@@ -11,8 +11,10 @@ public final class RuntimeConnection: Sendable {
     let client: GRPCClient<Transport>
     let running: Task<Void, Never>
 
-    public init(socketPath: String) throws {
-        let client = GRPCClient(transport: try .http2NIOPosix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext))
+    public init(socketPath: String, interceptors: [any ClientInterceptor] = []) throws {
+        let client = GRPCClient(
+            transport: try .http2NIOPosix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext),
+            interceptors: interceptors)
         self.client = client
         runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
         images = Runtime_V1_ImageService.Client(wrapping: client)

@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// The kubelet's API (port 10250, HTTPS): `/healthz`, `/pods`, `/runningpods/` and
+/// The kubelet's API (port 10250, HTTPS): `/healthz`, `/pods`, `/runningpods/`, `/metrics` and
 /// `/containerLogs/{namespace}/{pod}/{container}` (what `kubectl logs` reaches through the API
 /// server), every request authenticated and authorized by `KubeletAuth`. A plain-HTTP
 /// `/healthz` listens on 127.0.0.1:10248 for local health checks.
@@ -33,7 +33,8 @@ final class KubeletServer: Sendable {
         self.task = task
     }
 
-    static func start(configuration: KubeletConfiguration, auth: KubeletAuth, sources: Sources, addresses: [String]) async throws -> KubeletServer {
+    static func start(configuration: KubeletConfiguration, auth: KubeletAuth, sources: Sources, metrics: KubeletMetrics,
+                      addresses: [String]) async throws -> KubeletServer {
         let (chain, key) = try ServingCertificate.load(
             certificateFile: configuration.tlsCertFile, keyFile: configuration.tlsPrivateKeyFile,
             directory: configuration.rootDirectory + "/pki", nodeName: configuration.nodeName, addresses: addresses)
@@ -75,7 +76,7 @@ final class KubeletServer: Sendable {
                 throw error
             }
         }
-        let handler = Handler(nodeName: configuration.nodeName, auth: auth, sources: sources)
+        let handler = Handler(nodeName: configuration.nodeName, auth: auth, sources: sources, metrics: metrics)
         let task = Task<Void, Never> { [listeners] in
             await withDiscardingTaskGroup { group in
                 for (listener, authenticated) in listeners {
@@ -103,6 +104,7 @@ final class KubeletServer: Sendable {
         let nodeName: String
         let auth: KubeletAuth
         let sources: Sources
+        let metrics: KubeletMetrics
 
         func serve(_ connection: Connection, authenticated: Bool) async {
             var certificate: KubeletAuth.Identity??
@@ -155,6 +157,8 @@ final class KubeletServer: Sendable {
                 try await respond(outbound, head, .ok, Self.podList(sources.pods()), contentType: "application/json")
             case "/runningpods", "/runningpods/":
                 try await respond(outbound, head, .ok, Self.podList(await sources.runningPods()), contentType: "application/json")
+            case "/metrics":
+                try await respond(outbound, head, .ok, metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             default:
                 let parts = path.split(separator: "/").map(String.init)
                 guard parts.first == "containerLogs" else {
@@ -197,6 +201,7 @@ final class KubeletServer: Sendable {
             var budget = options.limitBytes ?? Int.max
             var body = Array(text.utf8.prefix(budget))
             budget -= body.count
+            record(head, status: .ok)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain")
             guard options.follow, !options.previous, budget > 0 else {
@@ -232,12 +237,19 @@ final class KubeletServer: Sendable {
 
         func respond(_ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, _ head: HTTPRequestHead, _ status: HTTPResponseStatus,
                      _ body: String, contentType: String = "text/plain; charset=utf-8") async throws {
+            record(head, status: status)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "Content-Length", value: String(body.utf8.count))
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
             if head.method != .HEAD { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
             try await outbound.write(.end(nil))
+        }
+
+        /// `kubelet_http_requests_total`, by the path's first segment (never the pod's names).
+        func record(_ head: HTTPRequestHead, status: HTTPResponseStatus) {
+            let first = head.uri.split(separator: "?").first?.split(separator: "/").first.map { "/" + $0 } ?? "/"
+            metrics.httpRequest(method: head.method.rawValue, path: String(first), status: Int(status.code))
         }
 
         /// A `PodList`, as the API writes one.

@@ -1,5 +1,6 @@
 import CRIAPI
 import Foundation
+import GRPCCore
 import KubeAPI
 import Synchronization
 
@@ -21,12 +22,13 @@ final class PodSyncer: Sendable {
     let images: ImagePuller
     let builder: PodStatusBuilder
     let world: PodWorld
+    let metrics: KubeletMetrics
     let backoff: Mutex<RestartBackoff>
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
     init(connection: RuntimeConnection, configs: RuntimeConfigs, statuses: StatusManager, events: EventRecorder,
-         builder: PodStatusBuilder, world: PodWorld, backoff: RestartBackoff) {
+         builder: PodStatusBuilder, world: PodWorld, metrics: KubeletMetrics, backoff: RestartBackoff) {
         self.connection = connection
         self.observation = RuntimeObservation(connection: connection)
         self.configs = configs
@@ -34,6 +36,7 @@ final class PodSyncer: Sendable {
         self.events = events
         self.builder = builder
         self.world = world
+        self.metrics = metrics
         self.backoff = Mutex(backoff)
         // Image pulls back off on the same schedule, per image.
         self.images = ImagePuller(connection: connection, events: events, backoff: backoff)
@@ -110,9 +113,11 @@ final class PodSyncer: Sendable {
                 sandboxID = try await connection.runtime.runPodSandbox(.with {
                     $0.config = configs.sandboxConfig(pod, attempt: attempt)
                 }).podSandboxID
+                metrics.podStarted()
                 podIPs = (try? await observation.observe(uid: uid))?.currentSandbox?.ips ?? []
             } catch {
                 events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(RuntimeConnection.describe(error))")
+                metrics.podFailedToStart(code: Self.code(error))
                 sandboxID = nil
                 retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
             }
@@ -182,8 +187,10 @@ final class PodSyncer: Sendable {
         } catch {
             let message = RuntimeConnection.describe(error)
             events.record(pod, .warning, "Failed", "Error: \(message)")
+            metrics.containerFailedToStart(code: Self.code(error))
             return ContainerState.Waiting(reason: "RunContainerError", message: message)
         }
+        metrics.containerStarted()
         events.record(pod, .normal, "Started", "Started container \(container.name)")
         return nil
     }
@@ -203,6 +210,13 @@ final class PodSyncer: Sendable {
         } catch {
             return "cannot verify the user of image \(image): \(RuntimeConnection.describe(error))"
         }
+    }
+
+    /// The gRPC status of a failed CRI call, as upstream labels start errors (`Unknown`, `NotFound`, ...).
+    static func code(_ error: any Error) -> String {
+        guard let rpc = error as? RPCError else { return "Unknown" }
+        let name = String(describing: rpc.code)
+        return name.prefix(1).uppercased() + name.dropFirst()
     }
 
     /// The grace period of a stop: the deletion's when the pod is being deleted, else the spec's

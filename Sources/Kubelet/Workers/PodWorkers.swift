@@ -93,6 +93,8 @@ final class PodWorkers: Sendable {
             guard let work = self.work(uid: uid) else { return }
             var next: Duration? = resyncInterval
             do {
+                let started = ContinuousClock.now
+                defer { syncer.metrics.podSynced(after: ContinuousClock.now - started) }
                 let outcome = try await syncer.sync(work.pod, terminating: work.terminating, target: work.target)
                 if outcome.finished {
                     if work.terminating, self.work(uid: uid)?.terminating == true {
