@@ -110,7 +110,7 @@ public final class Kubelet: Sendable {
                 await sourcesReady.wait()
                 self.log("kubelet: node \(self.configuration.nodeName) running, runtime \(version.runtimeName) \(version.runtimeVersion)")
                 onReady()
-                await self.relist(connection, workers: workers)
+                await self.relist(connection, workers: workers, world: world)
             }
         }
         events.stop()
@@ -209,9 +209,11 @@ public final class Kubelet: Sendable {
 
     /// PLEG, safety net: list all containers now and then; wake pods whose containers changed,
     /// and end pods the runtime holds that no source knows (deleted while the kubelet was away).
-    func relist(_ connection: RuntimeConnection, workers: PodWorkers) async {
+    func relist(_ connection: RuntimeConnection, workers: PodWorkers, world: PodWorld) async {
         var previous: [String: (uid: String, state: Runtime_V1_ContainerState)] = [:]
         while !Task.isCancelled {
+            // Listed before the pods are known: a folder made after this belongs to a known pod.
+            let podFolders = world.volumes.podUIDs()
             if let containers = try? await connection.runtime.listContainers(.init()).containers,
                let sandboxes = try? await connection.runtime.listPodSandbox(.init()).items {
                 var current: [String: (uid: String, state: Runtime_V1_ContainerState)] = [:]
@@ -242,6 +244,18 @@ public final class Kubelet: Sendable {
                     log("kubelet: pod \(sandbox.metadata.namespace)/\(sandbox.metadata.name) (\(uid)) is in the runtime but no longer bound here; stopping it")
                     let grace = containers.first { $0.labels[KubeletLabels.podUID] == uid }?.annotations[KubeletLabels.terminationGracePeriod]
                     workers.update(.init(pod: Self.orphan(sandbox, gracePeriod: grace.flatMap { Int64($0) } ?? 30), terminating: true, target: nil))
+                }
+                // Folders of pods gone from every source and from the runtime (deleted while the
+                // kubelet was down, or a teardown that failed): their volumes go, as upstream's
+                // cleanupOrphanedPodDirs does.
+                let inRuntime = Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] })
+                for uid in podFolders where !known.contains(uid) && !inRuntime.contains(uid) {
+                    do {
+                        try world.tearDown(uid: uid)
+                        log("kubelet: removed the volumes of pod \(uid), which no longer exists")
+                    } catch {
+                        log("kubelet: cannot remove the volumes of pod \(uid), which no longer exists: \(error)")
+                    }
                 }
             }
             try? await Task.sleep(for: configuration.relistPeriod)

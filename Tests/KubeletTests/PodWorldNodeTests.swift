@@ -170,6 +170,24 @@ struct PodWorldNodeTests {
         }
     }
 
+    @Test func volumesOfPodsThatNoLongerExistAreRemoved() async throws {
+        try await KubeletTestNode.with { node in
+            // What a kubelet that died mid-teardown leaves: a pod folder with a tmpfs volume in it.
+            let stale = node.configuration.rootDirectory + "/pods/0d1c2b3a-dead-4bee-8f00-000000000001"
+            let scratch = stale + "/volumes/kubernetes.io~empty-dir/scratch"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            try #require(mount("tmpfs", scratch, "tmpfs", 0, "size=1m") == 0, "tmpfs at \(scratch)")
+            _ = try await node.client.create(node.pod("alive", "exec sleep 3600", grace: 1), namespace: "default")
+            await node.startKubelet()
+            let running = try await node.waitForPod("alive") { $0.status?.phase == "Running" }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while FileManager.default.fileExists(atPath: stale), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!FileManager.default.fileExists(atPath: stale))
+            #expect(Mounts.mountPoints(below: stale).isEmpty)
+            #expect(FileManager.default.fileExists(atPath: node.configuration.rootDirectory + "/pods/" + (running.metadata.uid ?? "")))
+        }
+    }
+
     @Test func missingReferencesHoldContainersBackWithReasonsUntilTheyAreThere() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()
