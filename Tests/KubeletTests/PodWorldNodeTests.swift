@@ -188,6 +188,30 @@ struct PodWorldNodeTests {
         }
     }
 
+    @Test func terminationMessagesComeFromTheFileOrTheLogsEnd() async throws {
+        try await KubeletTestNode.with { node in
+            await node.startKubelet()
+            var pod = node.pod("ending", "echo -n 'disk full' > /dev/termination-log; exit 3", restartPolicy: "Never", grace: 1)
+            var fallback = Container(name: "fallback", image: KubeletTestNode.image)
+            fallback.command = ["sh", "-c", "echo starting; echo 'fatal: no config'; exit 1"]
+            fallback.imagePullPolicy = "IfNotPresent"
+            fallback.terminationMessagePolicy = "FallbackToLogsOnError"
+            var elsewhere = Container(name: "elsewhere", image: KubeletTestNode.image)
+            elsewhere.command = ["sh", "-c", "echo -n done > /tmp/message; exit 0"]
+            elsewhere.imagePullPolicy = "IfNotPresent"
+            elsewhere.terminationMessagePath = "/tmp/message"
+            pod.spec?.containers += [fallback, elsewhere]
+            _ = try await node.client.create(pod, namespace: "default")
+            let ended = try await node.waitForPod("ending") { $0.status?.phase == "Failed" }
+            func message(_ name: String) -> String? {
+                ended.status?.containerStatuses?.first { $0.name == name }?.state?.terminated?.message
+            }
+            #expect(message("main") == "disk full")
+            #expect(message("fallback") == "starting\nfatal: no config\n")
+            #expect(message("elsewhere") == "done")
+        }
+    }
+
     @Test func missingReferencesHoldContainersBackWithReasonsUntilTheyAreThere() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()

@@ -94,6 +94,8 @@ public struct RuntimeConfigs: Sendable {
             KubeletLabels.containerHash: ContainerHash.of(container),
             KubeletLabels.restartCount: String(attempt),
             KubeletLabels.terminationGracePeriod: String(spec.terminationGracePeriodSeconds ?? 30),
+            TerminationMessage.pathAnnotation: container.terminationMessagePath ?? "/dev/termination-log",
+            TerminationMessage.policyAnnotation: container.terminationMessagePolicy ?? "File",
         ]
         config.logPath = "\(container.name)/\(attempt).log"
         config.stdin = container.stdin ?? false

@@ -49,8 +49,14 @@ public struct RuntimeObservation: Sendable {
         return ObservedContainer(
             id: status.id, name: status.metadata.name, attempt: status.metadata.attempt, sandboxID: sandboxID, state: state,
             createdAt: date(status.createdAt) ?? Date(timeIntervalSince1970: 0), startedAt: date(status.startedAt), finishedAt: date(status.finishedAt),
-            exitCode: status.exitCode, reason: status.reason, message: status.message,
+            exitCode: status.exitCode, reason: status.reason, message: Self.message(status),
             image: status.image.image, imageRef: status.imageRef, specHash: status.annotations[KubeletLabels.containerHash])
+    }
+
+    /// The runtime's message, with the container's own termination message after it.
+    static func message(_ status: Runtime_V1_ContainerStatus) -> String {
+        guard let written = TerminationMessage.read(status) else { return status.message }
+        return status.message.isEmpty ? written : status.message + ": " + written
     }
 
     /// CRI times are nanoseconds since the epoch; 0 means "not yet".

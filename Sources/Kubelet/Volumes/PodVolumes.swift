@@ -90,6 +90,20 @@ final class PodVolumes: Sendable {
         return path
     }
 
+    /// A fresh, empty, world-writable file for one container instance's termination message
+    /// (`containers/<name>/<random>`, as upstream names it): whatever user the container runs as
+    /// may write it.
+    func terminationMessageFile(uid: String, container: String) throws -> String {
+        let folder = "\(podDirectory(uid: uid))/containers/\(container)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let handle = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard handle >= 0 else { throw MountTable.Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        fchmod(handle, 0o666)
+        close(handle)
+        return path
+    }
+
     /// Removes what the pod had on the node: tmpfs volumes unmounted first, and the folder only
     /// once nothing is mounted below it, so a stuck mount never makes the removal reach through.
     func tearDown(uid: String) throws {

@@ -89,6 +89,19 @@ final class PodWorld: Sendable {
             cri.propagation = mount.propagation
             mounts.append(cri)
         }
+        // The file the container may leave its termination message in (API defaulting gives
+        // every container `/dev/termination-log`; a static pod without it gets the same).
+        let messagePath = container.terminationMessagePath ?? "/dev/termination-log"
+        if !messagePath.isEmpty, !mounts.contains(where: { $0.containerPath == messagePath }) {
+            do {
+                var message = Runtime_V1_Mount()
+                message.containerPath = messagePath
+                message.hostPath = try volumes.terminationMessageFile(uid: pod.metadata.uid ?? "", container: container.name)
+                mounts.append(message)
+            } catch {
+                throw ConfigError(description: "\(error)")
+            }
+        }
         let ownHosts = mounts.contains { ($0.containerPath as NSString).standardizingPath == "/etc/hosts" }
         if !ownHosts, !podIPs.isEmpty || (pod.spec?.hostNetwork ?? false) {
             let content = PodHostsFile.content(pod, podIPs: podIPs, clusterDomain: clusterDomain,
