@@ -107,6 +107,33 @@ import TestSupport
         }
     }
 
+    @Test func fsGroupOwnsTheVolumesAndGroupReadIsPartOfTheFileModes() async throws {
+        try require([.root])
+        try await withFolder { folder in
+            let volumes = PodVolumes(podsDirectory: folder + "/pods")
+            var pod = Fixtures.pod()
+            pod.spec?.securityContext = PodSecurityContext()
+            pod.spec?.securityContext?.fsGroup = 2000
+            var secret = Volume(name: "creds")
+            secret.secret = SecretVolumeSource(secretName: "creds")
+            secret.secret?.defaultMode = 0o400
+            var shared = Volume(name: "shared")
+            shared.emptyDir = EmptyDirVolumeSource()
+            pod.spec?.volumes = [secret, shared]
+            let objects = PodObjects(secrets: ["creds": .found(Secret(metadata: ObjectMeta(name: "creds"), data: ["k": Data("v".utf8)]))])
+            let (ready, failures) = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
+            #expect(failures.isEmpty)
+            var info = stat()
+            let key = (ready["creds"]?.path ?? "") + "/k"
+            #expect(stat(key, &info) == 0 && info.st_gid == 2000 && info.st_mode & 0o7777 == 0o440)
+            #expect(stat(ready["shared"]?.path ?? "", &info) == 0 && info.st_gid == 2000 && info.st_mode & 0o7777 == 0o2777)
+            let data = try FileManager.default.destinationOfSymbolicLink(atPath: (ready["creds"]?.path ?? "") + "/..data")
+            _ = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: (ready["creds"]?.path ?? "") + "/..data") == data, "not rewritten")
+            try volumes.tearDown(uid: "uid-1")
+        }
+    }
+
     @Test func tokensAreBoundToThePodAndRequestedAgainAtEightyPercentOfTheirLife() async throws {
         let api = try TestAPIServer()
         try await api.start()

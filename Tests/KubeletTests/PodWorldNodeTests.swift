@@ -101,6 +101,10 @@ struct PodWorldNodeTests {
             cfg.configMap?.items = [KeyToPath(key: "mode", path: "mode"), KeyToPath(key: "app.conf", path: "app.conf")]
             var creds = Volume(name: "creds")
             creds.secret = SecretVolumeSource(secretName: "creds")
+            // Readable by its owner only: uid 1000 reads it through the pod's fsGroup.
+            creds.secret?.defaultMode = 0o400
+            pod.spec?.securityContext = PodSecurityContext()
+            pod.spec?.securityContext?.fsGroup = 2000
             var info = Volume(name: "info")
             info.downwardAPI = DownwardAPIVolumeSource(items: [DownwardAPIVolumeFile(path: "labels", fieldRef: ObjectFieldSelector(fieldPath: "metadata.labels"))])
             var scratch = Volume(name: "scratch")

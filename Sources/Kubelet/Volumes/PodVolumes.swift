@@ -37,6 +37,7 @@ final class PodVolumes: Sendable {
 
     func setUp(_ volume: Volume, pod: Pod, objects: PodObjects, facts: PodFacts, tokens: [TokenRequestKey: String]) throws -> PreparedVolume {
         let uid = pod.metadata.uid ?? ""
+        let fsGroup = pod.spec?.securityContext?.fsGroup.map { gid_t(truncatingIfNeeded: $0) }
         if let hostPath = volume.hostPath {
             try HostPathCheck.prepare(type: hostPath.type ?? "", path: hostPath.path)
             return PreparedVolume(path: hostPath.path, readOnly: false)
@@ -48,6 +49,10 @@ final class PodVolumes: Sendable {
                 if let limit = emptyDir.sizeLimit, limit.value > 0 { options += ",size=\(limit.value)" }
                 try MountTable.mountTmpfs(path, options: options)
             }
+            if let fsGroup, !VolumeOwnership.belongs(path, to: fsGroup) {
+                _ = lchown(path, uid_t.max, fsGroup)
+                chmod(path, VolumeOwnership.sharedFolderMode(0o777))
+            }
             return PreparedVolume(path: path, readOnly: false)
         }
         let kind = volume.configMap != nil ? "configmap" : volume.secret != nil ? "secret"
@@ -56,12 +61,14 @@ final class PodVolumes: Sendable {
             let type = volume.persistentVolumeClaim != nil ? "persistentVolumeClaim" : volume.image != nil ? "image" : "this"
             throw VolumeFiles.Failure("\(type) volumes are not supported by swiftlet")
         }
-        guard let files = try VolumeFiles.files(volume, pod: pod, objects: objects, facts: facts, tokens: tokens) else {
+        guard var files = try VolumeFiles.files(volume, pod: pod, objects: objects, facts: facts, tokens: tokens) else {
             throw VolumeFiles.Failure("volume has no source")
         }
+        if fsGroup != nil { files = files.mapValues { VolumeFiles.File($0.bytes, mode: VolumeOwnership.readOnlyFileMode($0.mode)) } }
         let path = try folder(uid: uid, kind: kind, name: volume.name, mode: 0o755)
         if kind == "secret" || kind == "projected" { try MountTable.mountTmpfs(path, options: "mode=0755") }
-        try AtomicWriter(directory: path).write(files)
+        let changed = try AtomicWriter(directory: path).write(files)
+        if let fsGroup, changed || !VolumeOwnership.belongs(path, to: fsGroup) { VolumeOwnership.assign(path, group: fsGroup) }
         return PreparedVolume(path: path, readOnly: true)
     }
 
