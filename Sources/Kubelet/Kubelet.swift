@@ -66,6 +66,7 @@ public final class Kubelet: Sendable {
             objects: PodObjectSource(client: client, services: services), tokens: ServiceAccountTokens(client: client),
             volumes: PodVolumes(podsDirectory: configuration.rootDirectory + "/pods"), clusterDomain: configuration.clusterDomain,
             node: Self.downwardFacts(facts, hostIPs: hostIPs))
+        defer { world.objects.stop() }
         let syncer = PodSyncer(
             connection: connection, configs: configs, statuses: statuses, events: events,
             builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs), world: world, metrics: metrics,

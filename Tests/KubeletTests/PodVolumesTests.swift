@@ -134,6 +134,45 @@ import TestSupport
         }
     }
 
+    @Test func referencedConfigMapsAreWatchedWhilePodsReferToThem() async throws {
+        let api = try TestAPIServer()
+        try await api.start()
+        let configuration = try Kubeconfig.parse(try api.kubeconfig(user: "system:node:node-1", groups: ["system:nodes"])).clientConfiguration()
+        let client = try KubeClient(configuration: configuration)
+        let objects = ReferencedObjects<ConfigMap>(client: client)
+        defer {
+            objects.stopAll()
+            Task { try? await client.shutdown(); await api.stop() }
+        }
+        let key = ObjectKey(namespace: "default", name: "settings")
+        objects.refer(pod: "a", to: [key])
+        objects.refer(pod: "b", to: [key])
+        guard case .missing = await objects.get(key) else { Issue.record("a ConfigMap not yet made is missing"); return }
+
+        _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "settings", namespace: "default"), data: ["mode": "fast"]), namespace: "default")
+        var settings: ConfigMap?
+        for _ in 0..<100 {
+            if case .found(let found) = await objects.get(key), found.data?["mode"] == "fast" { settings = found; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        var changed = try #require(settings, "the watch delivered the new ConfigMap")
+        changed.data?["mode"] = "slow"
+        _ = try await client.update(changed)
+        var seen = ""
+        for _ in 0..<100 where seen != "slow" {
+            if case .found(let found) = await objects.get(key) { seen = found.data?["mode"] ?? "" }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(seen == "slow")
+        // Reads come from the watch: the API server was never asked for the object by name.
+        #expect(!api.requests.contains { $0.method == "GET" && $0.path == "/api/v1/namespaces/default/configmaps/settings" })
+
+        objects.release(pod: "a")
+        #expect(objects.watched == [key], "still referred to by b")
+        objects.refer(pod: "b", to: [])
+        #expect(objects.watched.isEmpty)
+    }
+
     @Test func tokensAreBoundToThePodAndRequestedAgainAtEightyPercentOfTheirLife() async throws {
         let api = try TestAPIServer()
         try await api.start()

@@ -1,20 +1,34 @@
 import KubeAPI
 
-/// Fetches the ConfigMaps and Secrets a pod refers to, fresh on every sync (so an update shows
-/// in volumes within a sync period), and hands out the Services the kubelet's informer holds.
+/// The ConfigMaps, Secrets and Services pods refer to: ConfigMaps and Secrets from a watch per
+/// referenced object (`ReferencedObjects`), Services from the kubelet's informer on them.
 /// Without an API server (standalone) every reference fails with a reason that says so.
 struct PodObjectSource: Sendable {
-    let client: KubeClient?
+    let configMaps: ReferencedObjects<ConfigMap>?
+    let secrets: ReferencedObjects<Secret>?
     let services: Informer<Service>?
 
     static let standaloneReason = "the kubelet runs without an API server"
 
+    init(client: KubeClient?, services: Informer<Service>?) {
+        configMaps = client.map { ReferencedObjects(client: $0) }
+        secrets = client.map { ReferencedObjects(client: $0) }
+        self.services = services
+    }
+
     func objects(for pod: Pod) async -> PodObjects {
         let namespace = pod.metadata.namespace ?? "default"
+        let uid = pod.metadata.uid ?? ""
         let (configMapNames, secretNames) = PodObjects.references(pod)
+        configMaps?.refer(pod: uid, to: Set(configMapNames.map { ObjectKey(namespace: namespace, name: $0) }))
+        secrets?.refer(pod: uid, to: Set(secretNames.map { ObjectKey(namespace: namespace, name: $0) }))
         var objects = PodObjects()
-        for name in configMapNames { objects.configMaps[name] = await fetch(ConfigMap.self, name: name, namespace: namespace) }
-        for name in secretNames { objects.secrets[name] = await fetch(Secret.self, name: name, namespace: namespace) }
+        for name in configMapNames {
+            objects.configMaps[name] = await configMaps?.get(ObjectKey(namespace: namespace, name: name)) ?? .failed(Self.standaloneReason)
+        }
+        for name in secretNames {
+            objects.secrets[name] = await secrets?.get(ObjectKey(namespace: namespace, name: name)) ?? .failed(Self.standaloneReason)
+        }
         objects.services = services?.store.list() ?? []
         return objects
     }
@@ -23,13 +37,14 @@ struct PodObjectSource: Sendable {
     /// first list of Services, rather than start them with links missing.
     var servicesKnown: Bool { services?.hasSynced ?? true }
 
-    func fetch<Object: KubeResource>(_ type: Object.Type, name: String, namespace: String) async -> PodObjects.Fetched<Object> {
-        guard let client else { return .failed(Self.standaloneReason) }
-        do {
-            return .found(try await client.get(Object.self, name: name, namespace: namespace))
-        } catch {
-            if error.reason == .notFound { return .missing }
-            return .failed("\(error)")
-        }
+    /// The pod is gone: the watches only it needed stop.
+    func release(pod uid: String) {
+        configMaps?.release(pod: uid)
+        secrets?.release(pod: uid)
+    }
+
+    func stop() {
+        configMaps?.stopAll()
+        secrets?.stopAll()
     }
 }

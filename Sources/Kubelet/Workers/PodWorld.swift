@@ -122,6 +122,7 @@ final class PodWorld: Sendable {
     /// The pod is gone from the runtime: its volumes and tokens go too.
     func tearDown(uid: String) throws {
         tokens.forget(uid: uid)
+        objects.release(pod: uid)
         try volumes.tearDown(uid: uid)
     }
 }
