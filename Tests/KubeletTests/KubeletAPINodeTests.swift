@@ -19,10 +19,12 @@ struct KubeletAPINodeTests {
     }
 
     /// GET `path` from the kubelet on loopback, trusting the serving certificate it made.
-    func get(_ node: KubeletTestNode, port: Int, _ path: String, user: String? = nil, token: String? = nil) async throws -> Reply {
+    /// `trusting`: the PEM file of the CA to trust (default: the kubelet's self-made certificate).
+    func get(_ node: KubeletTestNode, port: Int, _ path: String, user: String? = nil, token: String? = nil,
+             trusting: String? = nil, scheme: String = "https") async throws -> Reply {
         var tls = TLSConfiguration.makeClientConfiguration()
-        let serving = node.configuration.rootDirectory + "/pki/kubelet.crt"
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(serving))
+        let serving = trusting ?? node.configuration.rootDirectory + "/pki/kubelet.crt"
+        if scheme == "https" { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(serving)) }
         if let user {
             let (certificate, key) = try node.api.pki.clientCertificate(user: user, groups: ["system:masters"])
             tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) }
@@ -32,11 +34,50 @@ struct KubeletAPINodeTests {
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { _ = client.shutdown() }
-        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+        var request = HTTPClientRequest(url: "\(scheme)://127.0.0.1:\(port)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response = try await client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: response.status.code, body: String(buffer: body))
+    }
+
+    @Test func anOperatorsServingCertificateAndThePlainHealthzPort() async throws {
+        try await KubeletTestNode.with { node in
+            let certificate = node.root.path + "/serving.crt"
+            let key = node.root.path + "/serving.key"
+            let ca = node.root.path + "/ca.crt"
+            try node.api.pki.serverCertificatePEM.write(toFile: certificate, atomically: true, encoding: .utf8)
+            try node.api.pki.serverKeyPEM.write(toFile: key, atomically: true, encoding: .utf8)
+            try node.api.pki.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
+            var configuration = node.configuration
+            configuration.tlsCertFile = certificate
+            configuration.tlsPrivateKeyFile = key
+            configuration.clientCAFile = ca
+            configuration.healthzPort = Int32(try Self.freeLoopbackPort())
+            let kubelet = await node.startKubelet(configuration)
+            #expect(kubelet.healthzPort == Int(configuration.healthzPort))
+            // The client checks the kubelet's certificate against the cluster CA that signed it.
+            #expect(try await get(node, port: kubelet.apiPort, "/healthz", user: "kube-apiserver-kubelet-client", trusting: ca).body == "ok")
+            #expect(!FileManager.default.fileExists(atPath: node.configuration.rootDirectory + "/pki/kubelet.crt"), "no self-made certificate")
+            let plain = try await get(node, port: kubelet.healthzPort, "/healthz", scheme: "http")
+            #expect(plain.status == 200 && plain.body == "ok")
+            #expect(try await get(node, port: kubelet.healthzPort, "/pods", scheme: "http").status == 404, "the plain port serves health only")
+        }
+    }
+
+    /// A loopback port nothing listens on now (the kernel's pick, released at once).
+    static func freeLoopbackPort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("no free loopback port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test func containerLogsAreServedToWhomTheClusterAllows() async throws {

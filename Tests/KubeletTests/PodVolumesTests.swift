@@ -97,6 +97,13 @@ import TestSupport
             #expect(Set(MountTable.mountPoints(under: podFolder)) == [ready["creds"]?.path, ready["scratch"]?.path])
             var info = statvfs()
             #expect(statvfs(ready["scratch"]?.path ?? "", &info) == 0 && info.f_blocks * info.f_frsize == 8 << 20)
+            // A volume type the node does not support is a failure that says so.
+            var claim = pod
+            var pvc = Volume(name: "data")
+            pvc.persistentVolumeClaim = try JSONDecoder().decode(PersistentVolumeClaimVolumeSource.self, from: Data(#"{"claimName":"data"}"#.utf8))
+            claim.spec?.volumes = [pvc]
+            #expect(volumes.setUp(claim, objects: objects, facts: PodFacts(), tokens: [:]).failures.map(\.description)
+                == ["MountVolume.SetUp failed for volume \"data\" : persistentVolumeClaim volumes are not supported by swiftlet"])
             // A second sync mounts nothing twice.
             _ = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
             #expect(MountTable.mountPoints(under: podFolder).count == 2)
@@ -181,7 +188,11 @@ import TestSupport
         defer { Task { try? await client.shutdown(); await api.stop() } }
         let pod = try await client.create(Fixtures.pod(uid: ""), namespace: "default")
         var spec = pod.spec ?? PodSpec()
-        spec.volumes = [VolumeFilesTests.kubeAPIAccess()]
+        var vault = VolumeProjection()
+        vault.serviceAccountToken = ServiceAccountTokenProjection(path: "vault-token", audience: "vault", expirationSeconds: 7200)
+        var forVault = Volume(name: "vault")
+        forVault.projected = ProjectedVolumeSource(sources: [vault])
+        spec.volumes = [VolumeFilesTests.kubeAPIAccess(), forVault]
         var withVolume = pod
         withVolume.spec = spec
 
@@ -189,18 +200,21 @@ import TestSupport
         let tokens = ServiceAccountTokens(client: client, now: { clock.withLock { $0 } })
         let first = await tokens.tokens(for: withVolume)
         #expect(first.failures.isEmpty)
-        let token = try #require(first.tokens.values.first)
+        let vaultToken = try #require(first.tokens.first { $0.key.audience == "vault" }?.value)
+        let vaultClaims = try #require(api.tokens.verify(vaultToken))
+        #expect(vaultClaims.aud == ["vault"] && vaultClaims.exp - vaultClaims.iat == 7200)
+        let token = try #require(first.tokens.first { $0.key.audience.isEmpty }?.value)
         let claims = try #require(api.tokens.verify(token))
         #expect(claims.kubernetes.pod?.uid == pod.metadata.uid && claims.kubernetes.pod?.name == "web")
         #expect(claims.sub == "system:serviceaccount:default:default")
         #expect(claims.exp - claims.iat == 3607)
 
         clock.withLock { $0 += 0.79 * 3607 }
-        #expect(await tokens.tokens(for: withVolume).tokens.values.first == token)
+        #expect(await tokens.tokens(for: withVolume).tokens.first { $0.key.audience.isEmpty }?.value == token)
         clock.withLock { $0 += 0.02 * 3607 }
         // Issued a second later at the earliest, so the new token differs.
         try await Task.sleep(for: .seconds(1.1))
-        let renewed = try #require(await tokens.tokens(for: withVolume).tokens.values.first)
+        let renewed = try #require(await tokens.tokens(for: withVolume).tokens.first { $0.key.audience.isEmpty }?.value)
         #expect(renewed != token)
     }
 }

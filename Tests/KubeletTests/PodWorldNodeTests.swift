@@ -192,6 +192,50 @@ struct PodWorldNodeTests {
         }
     }
 
+    @Test func eachDNSPolicyGivesItsResolverAndHostsFile() async throws {
+        try await KubeletTestNode.with { node in
+            let hostResolver = node.root.path + "/host-resolv.conf"
+            try "nameserver 192.0.2.53\nsearch node.example\n".write(toFile: hostResolver, atomically: true, encoding: .utf8)
+            var configuration = kubelet(node)
+            configuration.resolvConf = hostResolver
+            await node.startKubelet(configuration)
+            let out = node.root.path + "/dns-out"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+            func pod(_ name: String, _ shape: (inout PodSpec) -> Void) -> Pod {
+                var pod = node.pod(name, "cat /etc/resolv.conf > /out/\(name).resolv; cat /etc/hosts > /out/\(name).hosts; exec sleep 3600", grace: 1)
+                var volume = Volume(name: "out")
+                volume.hostPath = HostPathVolumeSource(path: out)
+                pod.spec?.volumes = [volume]
+                pod.spec?.containers[0].volumeMounts = [VolumeMount(name: "out", mountPath: "/out")]
+                shape(&pod.spec!)
+                return pod
+            }
+            _ = try await node.client.create(pod("none") { spec in
+                spec.dnsPolicy = "None"
+                var config = PodDNSConfig()
+                config.nameservers = ["1.1.1.1"]
+                config.searches = ["corp.example"]
+                config.options = [.init(name: "ndots", value: "2"), .init(name: "edns0")]
+                spec.dnsConfig = config
+            }, namespace: "default")
+            _ = try await node.client.create(pod("default") { $0.dnsPolicy = "Default" }, namespace: "default")
+            _ = try await node.client.create(pod("hostnet") { spec in
+                spec.hostNetwork = true
+                spec.dnsPolicy = "ClusterFirstWithHostNet"
+                spec.hostAliases = [HostAlias(ip: "10.1.2.3", hostnames: ["legacy.example"])]
+            }, namespace: "default")
+            #expect(try await waitForFile(out + "/none.resolv") == "search corp.example\nnameserver 1.1.1.1\noptions ndots:2 edns0\n")
+            #expect(try await waitForFile(out + "/default.resolv") == "search node.example\nnameserver 192.0.2.53\n")
+            #expect(try await waitForFile(out + "/hostnet.resolv")
+                == "search default.svc.cluster.local svc.cluster.local cluster.local node.example\nnameserver 10.96.0.10\noptions ndots:5\n")
+            let hostnetHosts = try await waitForFile(out + "/hostnet.hosts")
+            let nodeHosts = try String(contentsOfFile: "/etc/hosts", encoding: .utf8)
+            #expect(hostnetHosts.hasPrefix("# Kubernetes-managed hosts file (host network).\n" + nodeHosts))
+            #expect(hostnetHosts.hasSuffix("# Entries added by HostAliases.\n10.1.2.3\tlegacy.example\n"))
+            #expect(try await waitForFile(out + "/none.hosts").contains("\tnone\n"))
+        }
+    }
+
     @Test func terminationMessagesComeFromTheFileOrTheLogsEnd() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()
