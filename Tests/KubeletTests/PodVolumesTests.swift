@@ -61,6 +61,27 @@ import TestSupport
         }
     }
 
+    @Test func aSubPathIsPinnedByABindSoALinkSwappedLaterChangesNothing() async throws {
+        try require([.root])
+        try await withFolder { folder in
+            let volume = folder + "/vol"
+            try FileManager.default.createDirectory(atPath: volume + "/data", withIntermediateDirectories: true)
+            try "mine".write(toFile: volume + "/data/file", atomically: true, encoding: .utf8)
+            try "the node's".write(toFile: folder + "/secret", atomically: true, encoding: .utf8)
+            let target = folder + "/pinned/0"
+            try SubPaths.bind(volume: volume, subPath: "data/file", to: target)
+            // The container swaps the path for a link to the node's file after the kubelet resolved it.
+            try FileManager.default.removeItem(atPath: volume + "/data/file")
+            try FileManager.default.createSymbolicLink(atPath: volume + "/data/file", withDestinationPath: folder + "/secret")
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "mine")
+            #expect(MountTable.isMountPoint(target))
+            // The next instance of the container binds afresh, and the link out is refused.
+            #expect(throws: SubPaths.Failure.self) { try SubPaths.bind(volume: volume, subPath: "data/file", to: target) }
+            try SubPaths.bind(volume: volume, subPath: "data", to: folder + "/pinned/1")
+            #expect(FileManager.default.fileExists(atPath: folder + "/pinned/1/file"))
+        }
+    }
+
     @Test func hostPathTypesAreCheckedAndOrCreateTypesCreate() async throws {
         try await withFolder { folder in
             #expect(throws: HostPathCheck.Failure.self) { try HostPathCheck.prepare(type: "Directory", path: folder + "/none") }

@@ -97,6 +97,14 @@ final class PodVolumes: Sendable {
         return path
     }
 
+    /// The pinned copy of a container's `subPath` mount, under `volume-subpaths/<volume>/<container>/<n>`
+    /// as upstream keeps them; unmounted with the pod's other mounts at teardown.
+    func subPathMount(uid: String, volume: String, container: String, index: Int, volumePath: String, subPath: String) throws -> String {
+        let target = "\(podDirectory(uid: uid))/volume-subpaths/\(volume)/\(container)/\(index)"
+        try SubPaths.bind(volume: volumePath, subPath: subPath, to: target)
+        return target
+    }
+
     /// A fresh, empty, world-writable file for one container instance's termination message
     /// (`containers/<name>/<random>`, as upstream names it): whatever user the container runs as
     /// may write it.

@@ -7,6 +7,7 @@ import Foundation
 /// files. A missing subPath is made as a directory, one component at a time, each `mkdirat`
 /// relative to a folder already proven to be inside, with the volume's own mode (as upstream
 /// does, so a subPath of a world-writable volume is writable by the container's user too).
+/// What was resolved is then pinned by a bind through its handle, so the runtime mounts that.
 enum SubPaths {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -17,9 +18,45 @@ enum SubPaths {
     /// Glibc module does not export the GNU flag.
     static let pathOnly: Int32 = 0o10_000_000
 
-    /// The node path a bind of `volume/subPath` must use.
+    /// Where `volume/subPath` is on the node (for messages and tests; a mount uses `bind`).
     static func resolve(volume: String, subPath: String) throws(Failure) -> String {
-        let root = open(volume, pathOnly | O_CLOEXEC)
+        let resolved = try open(volume: volume, subPath: subPath)
+        defer { close(resolved) }
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(resolved)") else {
+            throw Failure(description: "cannot read where subPath \(subPath) of \(volume) is")
+        }
+        return path
+    }
+
+    /// Binds what `volume/subPath` is now onto `target` (made as a file or folder to match), so
+    /// the runtime later mounts `target`: the bind goes through the handle the kernel resolved
+    /// beneath the volume, and a link swapped in afterwards changes nothing. An earlier bind at
+    /// `target` (a previous instance of the container) is replaced.
+    static func bind(volume: String, subPath: String, to target: String) throws(Failure) {
+        let resolved = try open(volume: volume, subPath: subPath)
+        defer { close(resolved) }
+        var info = stat()
+        guard fstat(resolved, &info) == 0 else { throw Failure(description: "cannot stat subPath \(subPath): \(String(cString: strerror(errno)))") }
+        let manager = FileManager.default
+        if MountTable.isMountPoint(target) { _ = umount2(target, Int32(MNT_DETACH)) }
+        do {
+            try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
+            } else if !manager.fileExists(atPath: target) {
+                guard manager.createFile(atPath: target, contents: nil) else { throw Failure(description: "cannot create \(target)") }
+            }
+        } catch {
+            throw Failure(description: "cannot prepare the subPath mount point \(target): \(error)")
+        }
+        guard mount("/proc/self/fd/\(resolved)", target, nil, UInt(MS_BIND), nil) == 0 else {
+            throw Failure(description: "cannot bind subPath \(subPath) of \(volume) at \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// An O_PATH handle on `volume/subPath`, resolved beneath the volume.
+    static func open(volume: String, subPath: String) throws(Failure) -> Int32 {
+        let root = Glibc.open(volume, pathOnly | O_CLOEXEC)
         guard root >= 0 else { throw Failure(description: "cannot open volume \(volume): \(String(cString: strerror(errno)))") }
         defer { close(root) }
         var rootInfo = stat()
@@ -48,11 +85,7 @@ enum SubPaths {
                 throw Failure(description: "subPath \(subPath) of \(volume) cannot be used: \(reason)")
             }
         }
-        guard resolved >= 0 else { return volume }
-        defer { close(resolved) }
-        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(resolved)") else {
-            throw Failure(description: "cannot read where subPath \(subPath) of \(volume) is")
-        }
-        return path
+        if resolved < 0 { resolved = dup(root) }
+        return resolved
     }
 }

@@ -77,13 +77,15 @@ final class PodWorld: Sendable {
             throw ConfigError(description: error.description)
         }
         var mounts: [Runtime_V1_Mount] = []
-        for mount in planned {
+        for (index, mount) in planned.enumerated() {
             var cri = Runtime_V1_Mount()
             cri.containerPath = mount.containerPath
             do {
-                cri.hostPath = mount.subPath.isEmpty ? mount.volumePath : try SubPaths.resolve(volume: mount.volumePath, subPath: mount.subPath)
+                cri.hostPath = mount.subPath.isEmpty ? mount.volumePath : try volumes.subPathMount(
+                    uid: pod.metadata.uid ?? "", volume: mount.volume, container: container.name, index: index,
+                    volumePath: mount.volumePath, subPath: mount.subPath)
             } catch {
-                throw ConfigError(description: error.description)
+                throw ConfigError(description: "\(error)")
             }
             cri.readonly = mount.readOnly
             cri.propagation = mount.propagation
