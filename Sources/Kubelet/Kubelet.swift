@@ -131,7 +131,15 @@ public final class Kubelet: Sendable {
                 }
             },
             logDirectory: { configs.podLogDirectory($0) },
-            runningPods: { await Self.runningPods(connection) })
+            runningPods: { await Self.runningPods(connection) },
+            isRunning: { uid, name in
+                let running = try? await connection.runtime.listContainers(.with {
+                    $0.filter.labelSelector = [KubeletLabels.podUID: uid, KubeletLabels.containerName: name]
+                    $0.filter.state.state = .containerRunning
+                }).containers
+                // A runtime that cannot be asked is not taken for an ended container.
+                return running.map { !$0.isEmpty } ?? true
+            })
         let server = try await KubeletServer.start(configuration: configuration, auth: auth, sources: sources, metrics: metrics, addresses: addresses)
         listening.withLock { $0 = (server.port, server.healthzPort) }
         log("kubelet: serving the kubelet API on \(configuration.address):\(server.port)")

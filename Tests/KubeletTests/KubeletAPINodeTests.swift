@@ -120,11 +120,18 @@ struct KubeletAPINodeTests {
             #expect(followed.body == "tick\ntick\ntick\n")
             #expect(ContinuousClock.now - started > .milliseconds(300), "the ticks arrived as they were written")
 
+            // A follow of a container that ends finishes with its last line.
+            _ = try await node.client.create(node.pod("brief", "sleep 1; echo bye; exit 0", restartPolicy: "Never", grace: 1), namespace: "default")
+            try await node.waitForPod("brief") { $0.status?.phase == "Running" }
+            let farewell = try await get(node, port: port, "/containerLogs/default/brief/main?follow=true", user: apiserver)
+            #expect(farewell.body == "bye\n")
+            try await node.waitForPod("brief") { $0.status?.phase == "Succeeded" }
+
             let pods = try await get(node, port: port, "/pods", user: apiserver)
             let list = try JSONDecoder().decode(KubeList<Pod>.self, from: Data(pods.body.utf8))
-            #expect(list.items.map(\.metadata.name) == ["talker", "ticker"] && list.items.first?.status?.phase == "Running")
+            #expect(list.items.map(\.metadata.name) == ["brief", "talker", "ticker"] && list.items[1].status?.phase == "Running")
             let running = try JSONDecoder().decode(KubeList<Pod>.self, from: Data(try await get(node, port: port, "/runningpods/", user: apiserver).body.utf8))
-            #expect(running.items.count == 2 && running.items.first?.spec?.containers.map(\.name) == ["main"])
+            #expect(running.items.count == 2 && running.items.first?.spec?.containers.map(\.name) == ["main"], "the finished pod runs nothing")
             #expect(try await get(node, port: port, "/healthz", user: apiserver).body == "ok")
 
             // The kubelet's metrics under upstream's names, once a relist has counted the pods.
@@ -133,9 +140,10 @@ struct KubeletAPINodeTests {
             func value(_ series: String) -> Double? {
                 metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
             }
-            for (series, expected) in [("kubelet_running_pods", 2.0), ("kubelet_started_pods_total", 2), ("kubelet_started_containers_total", 2),
+            // Three pods started; the one that finished runs nothing any more.
+            for (series, expected) in [("kubelet_running_pods", 2.0), ("kubelet_started_pods_total", 3), ("kubelet_started_containers_total", 3),
                                        ("kubelet_running_containers{container_state=\"running\"}", 2), ("kubelet_node_name{node=\"node-1\"}", 1),
-                                       ("kubelet_runtime_operations_total{operation_type=\"run_podsandbox\"}", 2)] {
+                                       ("kubelet_runtime_operations_total{operation_type=\"run_podsandbox\"}", 3)] {
                 #expect(value(series) == expected, "\(series)")
             }
             #expect(metrics.contains("kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"create_container\""))

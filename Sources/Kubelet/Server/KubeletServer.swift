@@ -18,6 +18,8 @@ final class KubeletServer: Sendable {
         var logDirectory: @Sendable (Pod) -> String
         /// The pods with running containers, as the runtime holds them.
         var runningPods: @Sendable () async -> [Pod]
+        /// Whether the pod's container of that name runs now (a follow of its log ends when not).
+        var isRunning: @Sendable (_ podUID: String, _ container: String) async -> Bool
     }
 
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -212,16 +214,28 @@ final class KubeletServer: Sendable {
                 return true
             }
             // Follow: what is there now, then each new line as it is written, until the client
-            // goes, the budget is spent, or the container restarts (its next attempt logs elsewhere).
+            // goes, the budget is spent, the container ends (asked after a quiet second, as
+            // upstream does), or it restarts (its next attempt logs elsewhere).
             headers.add(name: "Transfer-Encoding", value: "chunked")
             try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers)))
             if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
             var following = options
             following.tailLines = nil
             var pending = ""
+            var quiet = 0
+            var ended = false
             while budget > 0, !Task.isCancelled, files.file(previous: false) == file {
+                if ended { break }
                 try await Task.sleep(for: .milliseconds(100))
-                guard let data = ContainerLogFiles.tail(file, from: offset), !data.isEmpty else { continue }
+                if quiet > 0, quiet % 10 == 0 {
+                    // Asked before the read, so the read after it ended still picks up its last lines.
+                    ended = !(await sources.isRunning(pod.metadata.uid ?? "", containerName))
+                }
+                guard let data = ContainerLogFiles.tail(file, from: offset), !data.isEmpty else {
+                    quiet += 1
+                    continue
+                }
+                quiet = 0
                 offset += UInt64(data.count)
                 pending += String(decoding: data, as: UTF8.self)
                 let (lines, rest) = ContainerLogQuery.lines(Substring(pending))
