@@ -95,10 +95,12 @@ struct KubeletAPINodeTests {
             let script = "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; sleep 1; echo late; exec sleep 3600"
             _ = try await node.client.create(node.pod("talker", script, grace: 1), namespace: "default")
             try await node.waitForPod("talker") { $0.status?.phase == "Running" }
-            try await Task.sleep(for: .seconds(1.5))
-
             let apiserver = "kube-apiserver-kubelet-client"
             let logs = "/containerLogs/default/talker/main"
+            for _ in 0..<100 where !(try await get(node, port: port, logs, user: apiserver).body.hasSuffix("late\n")) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+
             #expect(try await get(node, port: port, logs, user: apiserver).body == "line 1\nline 2\nline 3\nline 4\nline 5\noops\nlate\n")
             #expect(try await get(node, port: port, logs + "?tailLines=2", user: apiserver).body == "oops\nlate\n")
             #expect(try await get(node, port: port, logs + "?limitBytes=9", user: apiserver).body == "line 1\nli")

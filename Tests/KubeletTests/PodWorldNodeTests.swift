@@ -37,7 +37,8 @@ struct PodWorldNodeTests {
         var last: String?
         while ContinuousClock.now < deadline {
             last = try? String(contentsOfFile: path, encoding: .utf8)
-            if let last, expected.map({ last.contains($0) }) ?? true { return last }
+            // A shell redirect makes the file before anything is written to it: empty is not yet.
+            if let last, !last.isEmpty, expected.map({ last.contains($0) }) ?? true { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestFailure("\(path) never held \(expected ?? "anything"); last: \(last ?? "nothing")")
