@@ -74,7 +74,7 @@ import TestSupport
             try FileManager.default.removeItem(atPath: volume + "/data/file")
             try FileManager.default.createSymbolicLink(atPath: volume + "/data/file", withDestinationPath: folder + "/secret")
             #expect(try String(contentsOfFile: target, encoding: .utf8) == "mine")
-            #expect(MountTable.isMountPoint(target))
+            #expect(try MountTable.isMountPoint(target))
             // The next instance of the container binds afresh, and the link out is refused.
             #expect(throws: SubPaths.Failure.self) { try SubPaths.bind(volume: volume, subPath: "data/file", to: target) }
             try SubPaths.bind(volume: volume, subPath: "data", to: folder + "/pinned/1")
@@ -115,7 +115,7 @@ import TestSupport
             let podFolder = volumes.podDirectory(uid: "uid-1")
             #expect(ready["creds"] == PreparedVolume(path: podFolder + "/volumes/kubernetes.io~secret/creds", readOnly: true))
             #expect(ready["cache"] == PreparedVolume(path: podFolder + "/volumes/kubernetes.io~empty-dir/cache", readOnly: false))
-            #expect(Set(MountTable.mountPoints(under: podFolder)) == [ready["creds"]?.path, ready["scratch"]?.path])
+            #expect(Set(try MountTable.mountPoints(under: podFolder)) == [ready["creds"]?.path, ready["scratch"]?.path])
             var info = statvfs()
             #expect(statvfs(ready["scratch"]?.path ?? "", &info) == 0 && info.f_blocks * info.f_frsize == 8 << 20)
             // A volume type the node does not support is a failure that says so.
@@ -127,11 +127,26 @@ import TestSupport
                 == ["MountVolume.SetUp failed for volume \"data\" : persistentVolumeClaim volumes are not supported by swiftlet"])
             // A second sync mounts nothing twice.
             _ = volumes.setUp(pod, objects: objects, facts: PodFacts(), tokens: [:])
-            #expect(MountTable.mountPoints(under: podFolder).count == 2)
+            #expect(try MountTable.mountPoints(under: podFolder).count == 2)
 
             try volumes.tearDown(uid: "uid-1")
-            #expect(MountTable.mountPoints(under: podFolder).isEmpty)
+            #expect(try MountTable.mountPoints(under: podFolder).isEmpty)
             #expect(!FileManager.default.fileExists(atPath: podFolder))
+        }
+    }
+
+    @Test func theMountTableIsReadWholeHoweverLongItIs() async throws {
+        try require([.root])
+        try await withFolder { folder in
+            // Foundation reads a proc file's first 4 KiB only; 200 mounts make the table far longer.
+            for index in 0..<200 {
+                let point = "\(folder)/m\(index)"
+                try FileManager.default.createDirectory(atPath: point, withIntermediateDirectories: true)
+                try #require(mount("tmpfs", point, "tmpfs", 0, "size=4k") == 0)
+            }
+            #expect(try MountTable.table().utf8.count > 16384)
+            #expect(try MountTable.mountPoints(under: folder).count == 200)
+            #expect(Mounts.mountPoints(below: folder).count == 200, "the test janitor sees them all too")
         }
     }
 

@@ -40,7 +40,11 @@ enum Janitor {
 public enum Mounts {
     /// Mount points at or below `path`, deepest first, read from /proc/self/mountinfo.
     public static func mountPoints(below path: String) -> [String] {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        // Read to the end: Foundation's String(contentsOfFile:) trusts the size proc files report
+        // (0) and returns only their first 4 KiB, which hid mounts once the table grew in CI.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/mountinfo"), let data = try? handle.readToEnd() else { return [] }
+        try? handle.close()
+        let table = String(decoding: data, as: UTF8.self)
         let root = path.hasSuffix("/") ? String(path.dropLast()) : path
         let points = table.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")

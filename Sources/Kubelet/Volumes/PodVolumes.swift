@@ -124,8 +124,8 @@ final class PodVolumes: Sendable {
     func tearDown(uid: String) throws {
         let directory = podDirectory(uid: uid)
         guard FileManager.default.fileExists(atPath: directory) else { return }
-        for point in MountTable.mountPoints(under: directory) { try MountTable.unmount(point) }
-        let left = MountTable.mountPoints(under: directory)
+        for point in try MountTable.mountPoints(under: directory) { try MountTable.unmount(point) }
+        let left = try MountTable.mountPoints(under: directory)
         guard left.isEmpty else {
             throw MountTable.Failure(description: "pod folder \(directory) still has mounts (\(left.joined(separator: ", "))); it stays")
         }

@@ -38,7 +38,11 @@ enum SubPaths {
         var info = stat()
         guard fstat(resolved, &info) == 0 else { throw Failure(description: "cannot stat subPath \(subPath): \(String(cString: strerror(errno)))") }
         let manager = FileManager.default
-        if MountTable.isMountPoint(target) { _ = umount2(target, Int32(MNT_DETACH)) }
+        do {
+            if try MountTable.isMountPoint(target) { _ = umount2(target, Int32(MNT_DETACH)) }
+        } catch {
+            throw Failure(description: error.description)
+        }
         do {
             try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             if (info.st_mode & S_IFMT) == S_IFDIR {
