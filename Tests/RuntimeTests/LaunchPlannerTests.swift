@@ -194,6 +194,16 @@ struct CgroupPlannerTests {
         #expect(CgroupWriter.read(root + "/pods/c/cpu.max") == "50000 100000")
         #expect(CgroupWriter.read(root + "/cgroup.subtree_control")?.isEmpty == false)
     }
+
+    @Test("kernel files that report no size are read to their end, not to 4 KiB")
+    func kernelFilesAreReadWhole() throws {
+        // This process's memory map is kernel-made, reports size 0, and is far past 4 KiB.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
+        defer { try? handle.close() }
+        let whole = try #require(try handle.readToEnd())
+        try #require(whole.count > 8192)
+        #expect((CgroupWriter.read("/proc/self/maps")?.utf8.count ?? 0) > 8192)
+    }
 }
 
 @Suite("Sandbox files")

@@ -41,8 +41,13 @@ public enum CgroupWriter {
         guard written == bytes.count else { throw SystemCallError(call: "write", subject: file, code: errno) }
     }
 
+    /// The whole file, read to its end: cgroup and proc files report a size of 0, and
+    /// Foundation's String(contentsOfFile:) then returns their first 4 KiB only (a
+    /// `cgroup.procs` of a busy container is longer than that).
     public static func read(_ file: String) -> String? {
-        try? String(contentsOfFile: file, encoding: .utf8)
+        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
     }
 
     static func inheritCpuset(_ folder: String) {
