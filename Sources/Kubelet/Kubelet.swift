@@ -132,6 +132,7 @@ public final class Kubelet: Sendable {
             },
             logDirectory: { configs.podLogDirectory($0) },
             runningPods: { await Self.runningPods(connection) },
+            resourceMetrics: { await ResourceMetrics.collect(connection) },
             isRunning: { uid, name in
                 let running = try? await connection.runtime.listContainers(.with {
                     $0.filter.labelSelector = [KubeletLabels.podUID: uid, KubeletLabels.containerName: name]

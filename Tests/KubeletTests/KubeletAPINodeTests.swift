@@ -151,6 +151,14 @@ struct KubeletAPINodeTests {
             #expect(metrics.contains("kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"create_container\""))
             #expect(metrics.contains("kubelet_pod_worker_duration_seconds_count{operation=\"sync\"}"))
             #expect(metrics.contains("kubelet_http_requests_total{method=\"GET\",path=\"/containerLogs\",server_type=\"readwrite\",code=\"200\"}"))
+            // What metrics-server reads for `kubectl top`.
+            let resource = try await get(node, port: port, "/metrics/resource", user: apiserver).body
+            let talker = resource.split(separator: "\n").first { $0.hasPrefix("container_memory_working_set_bytes{container=\"main\",namespace=\"default\",pod=\"talker\"} ") }
+            let sample = talker?.split(separator: " ") ?? []
+            #expect(sample.count == 3 && (Double(sample[1]) ?? 0) > 0 && (Int64(sample[2]) ?? 0) > 1_700_000_000_000, "\(resource)")
+            #expect(resource.contains("pod_cpu_usage_seconds_total{namespace=\"default\",pod=\"ticker\"} "))
+            #expect(resource.contains("\nnode_cpu_usage_seconds_total ") && resource.hasSuffix("scrape_error 0\n"))
+
             let statsRefused = try await get(node, port: port, "/metrics", user: "intruder")
             #expect(statsRefused.status == 403 && statsRefused.body.contains("subresource=metrics"))
 

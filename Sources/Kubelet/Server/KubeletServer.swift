@@ -18,6 +18,8 @@ final class KubeletServer: Sendable {
         var logDirectory: @Sendable (Pod) -> String
         /// The pods with running containers, as the runtime holds them.
         var runningPods: @Sendable () async -> [Pod]
+        /// CPU and memory of the node, its pods and containers, for `/metrics/resource`.
+        var resourceMetrics: @Sendable () async -> ResourceMetrics
         /// Whether the pod's container of that name runs now (a follow of its log ends when not).
         var isRunning: @Sendable (_ podUID: String, _ container: String) async -> Bool
     }
@@ -161,6 +163,8 @@ final class KubeletServer: Sendable {
                 try await respond(outbound, head, .ok, Self.podList(await sources.runningPods()), contentType: "application/json")
             case "/metrics":
                 try await respond(outbound, head, .ok, metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            case "/metrics/resource":
+                try await respond(outbound, head, .ok, await sources.resourceMetrics().render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             default:
                 let parts = path.split(separator: "/").map(String.init)
                 guard parts.first == "containerLogs" else {
