@@ -22,6 +22,8 @@ public final class Kubelet: Sendable {
     let staticPods = Mutex<[String: Pod]>([:])
     /// Each static pod's current mirror in the API, by the static pod's UID: where its statuses go.
     let mirrorTargets = Mutex<[String: StatusTarget]>([:])
+    /// The previous CPU readings `/stats/summary` turns into rates.
+    let statsRates = Mutex(StatsSummary.Rates())
     /// Where the HTTPS API and the healthz port listen, once they do (0 before).
     let listening = Mutex<(api: Int, healthz: Int)>((0, 0))
     public var apiPort: Int { listening.withLock { $0.api } }
@@ -133,6 +135,20 @@ public final class Kubelet: Sendable {
             logDirectory: { configs.podLogDirectory($0) },
             runningPods: { await Self.runningPods(connection) },
             resourceMetrics: { await ResourceMetrics.collect(connection) },
+            statsSummary: { [self] in
+                let metrics = await ResourceMetrics.collect(connection)
+                var uids: [String: String] = [:]
+                var starts: [String: Date] = [:]
+                for pod in workers.pods {
+                    let key = "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")"
+                    uids[key] = pod.metadata.uid
+                    starts[key] = statuses.status(uid: pod.metadata.uid ?? "")?.startTime?.date
+                }
+                let boot = NodeUsage.bootTime(procStat: NodeUsage.read("/proc/stat"))
+                return statsRates.withLock { rates in
+                    StatsSummary.build(metrics, nodeName: configuration.nodeName, bootTime: boot, uids: uids, podStarts: starts, rates: &rates)
+                }
+            },
             isRunning: { uid, name in
                 let running = try? await connection.runtime.listContainers(.with {
                     $0.filter.labelSelector = [KubeletLabels.podUID: uid, KubeletLabels.containerName: name]

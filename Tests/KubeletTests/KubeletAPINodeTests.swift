@@ -159,6 +159,13 @@ struct KubeletAPINodeTests {
             #expect(resource.contains("pod_cpu_usage_seconds_total{namespace=\"default\",pod=\"ticker\"} "))
             #expect(resource.contains("\nnode_cpu_usage_seconds_total ") && resource.hasSuffix("scrape_error 0\n"))
 
+            let summary = try JSONDecoder().decode(StatsSummary.self, from: Data(try await get(node, port: port, "/stats/summary", user: apiserver).body.utf8))
+            #expect(summary.node.nodeName == "node-1" && (summary.node.cpu?.usageCoreNanoSeconds ?? 0) > 0)
+            let talkerStats = summary.pods.first { $0.podRef.name == "talker" }
+            #expect(talkerStats?.podRef.uid.isEmpty == false && talkerStats?.containers.first?.name == "main")
+            #expect((talkerStats?.memory?.workingSetBytes ?? 0) > 0)
+            #expect(try await get(node, port: port, "/stats/summary", user: "intruder").body.contains("subresource=stats"))
+
             let statsRefused = try await get(node, port: port, "/metrics", user: "intruder")
             #expect(statsRefused.status == 403 && statsRefused.body.contains("subresource=metrics"))
 
@@ -169,7 +176,7 @@ struct KubeletAPINodeTests {
             let refused = try await get(node, port: port, logs, user: "intruder")
             #expect(refused.status == 403 && refused.body.contains("user=intruder, verb=get, resource=nodes, subresource=proxy"))
             let reviews = node.api.requests.filter { $0.path == "/apis/authorization.k8s.io/v1/subjectaccessreviews" }
-            #expect(reviews.count == 5, "one review per user and subresource (proxy and metrics for the API server's client and the intruder, proxy for the operator), then cached")
+            #expect(reviews.count == 7, "one review per user and subresource (proxy, metrics and stats for the API server's client and the intruder, proxy for the operator), then cached")
         }
     }
 }

@@ -52,3 +52,42 @@ import Testing
         #expect(NodeUsage.memoryWorkingSetBytes(meminfo: meminfo) == 500 * 1024)
     }
 }
+
+/// `/stats/summary` built from one scrape, and its CPU rates across scrapes.
+@Suite struct StatsSummaryTests {
+    func scrape(cpu: Double, at milliseconds: Int64) -> ResourceMetrics {
+        ResourceMetrics(
+            nodeCPUCoreSeconds: 100 + cpu, nodeMemoryWorkingSetBytes: 1 << 30, nodeTimestampMilliseconds: milliseconds,
+            containers: [
+                .init(namespace: "default", pod: "web", name: "app", cpuCoreSeconds: cpu, memoryWorkingSetBytes: 1000,
+                      startTime: 1_800_000_000, timestampMilliseconds: milliseconds),
+                .init(namespace: "default", pod: "web", name: "log", cpuCoreSeconds: 1, memoryWorkingSetBytes: 500,
+                      startTime: nil, timestampMilliseconds: milliseconds),
+            ],
+            scrapeError: false)
+    }
+
+    @Test func podsSumTheirContainersAndRatesNeedTwoScrapes() throws {
+        var rates = StatsSummary.Rates()
+        let first = StatsSummary.build(scrape(cpu: 2, at: 1_800_000_000_000), nodeName: "node-1", bootTime: nil,
+                                       uids: ["default/web": "uid-1"], podStarts: [:], rates: &rates)
+        #expect(first.node.nodeName == "node-1" && first.node.memory?.workingSetBytes == 1 << 30)
+        let pod = try #require(first.pods.first)
+        #expect(pod.podRef == .init(name: "web", namespace: "default", uid: "uid-1"))
+        #expect(pod.containers.map(\.name) == ["app", "log"])
+        #expect(pod.cpu?.usageCoreNanoSeconds == 3_000_000_000 && pod.memory?.workingSetBytes == 1500)
+        #expect(pod.cpu?.usageNanoCores == nil, "one reading is no rate")
+
+        // Half a core's worth of CPU over 2 s: 500 million nano-cores for the app and the pod.
+        let second = StatsSummary.build(scrape(cpu: 3, at: 1_800_000_002_000), nodeName: "node-1", bootTime: nil,
+                                        uids: ["default/web": "uid-1"], podStarts: [:], rates: &rates)
+        #expect(second.pods.first?.containers.first?.cpu?.usageNanoCores == 500_000_000)
+        #expect(second.pods.first?.containers.last?.cpu?.usageNanoCores == 0)
+        #expect(second.pods.first?.cpu?.usageNanoCores == 500_000_000)
+        #expect(second.node.cpu?.usageNanoCores == 500_000_000)
+    }
+
+    @Test func theBootTimeComesFromProcStat() {
+        #expect(NodeUsage.bootTime(procStat: "cpu  1 2 3 4\nbtime 1764580000\n")?.timeIntervalSince1970 == 1_764_580_000)
+    }
+}

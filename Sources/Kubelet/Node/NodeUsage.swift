@@ -17,6 +17,13 @@ enum NodeUsage {
         return busy / ticksPerSecond
     }
 
+    /// When the node booted (`btime` of /proc/stat).
+    static func bootTime(procStat text: String) -> Date? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let seconds = Double(line.dropFirst("btime ".count)) else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+
     static func memoryWorkingSetBytes(meminfo text: String) -> UInt64? {
         var values: [String: UInt64] = [:]
         for line in text.split(separator: "\n") {
@@ -33,6 +40,6 @@ enum NodeUsage {
     static func read(_ path: String) -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
         defer { try? handle.close() }
-        return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) } ?? ""
+        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }

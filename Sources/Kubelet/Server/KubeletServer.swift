@@ -20,6 +20,8 @@ final class KubeletServer: Sendable {
         var runningPods: @Sendable () async -> [Pod]
         /// CPU and memory of the node, its pods and containers, for `/metrics/resource`.
         var resourceMetrics: @Sendable () async -> ResourceMetrics
+        /// The node's, pods' and containers' figures as `/stats/summary` gives them.
+        var statsSummary: @Sendable () async -> StatsSummary
         /// Whether the pod's container of that name runs now (a follow of its log ends when not).
         var isRunning: @Sendable (_ podUID: String, _ container: String) async -> Bool
     }
@@ -163,6 +165,11 @@ final class KubeletServer: Sendable {
                 try await respond(outbound, head, .ok, Self.podList(await sources.runningPods()), contentType: "application/json")
             case "/metrics":
                 try await respond(outbound, head, .ok, metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            case "/stats/summary", "/stats/summary/":
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                let body = (try? encoder.encode(await sources.statsSummary())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                try await respond(outbound, head, .ok, body, contentType: "application/json")
             case "/metrics/resource":
                 try await respond(outbound, head, .ok, await sources.resourceMetrics().render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             default:

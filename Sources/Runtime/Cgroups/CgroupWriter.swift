@@ -47,7 +47,7 @@ public enum CgroupWriter {
     public static func read(_ file: String) -> String? {
         guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
         defer { try? handle.close() }
-        return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func inheritCpuset(_ folder: String) {
