@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The kubelet's own metrics on `/metrics`, named as upstream's kubelet names them, so the
 /// dashboards and alerts operators have keep working: pod syncs, container starts, CRI
@@ -49,17 +50,33 @@ public final class KubeletMetrics: Sendable {
         }
     }
 
+    /// The three series of one CRI operation, made once: every CRI call records into them.
+    struct OperationSeries: Sendable {
+        var count: Counter
+        var duration: DurationHistogram
+        var errors: Counter
+    }
+    let operations = Mutex<[String: OperationSeries]>([:])
+
     /// One CRI call: counted, timed, and counted again when it failed.
     func runtimeOperation(_ operation: String, duration: Duration, failed: Bool) {
-        registry.makeCounter(descriptor: .init(metricName: "kubelet_runtime_operations", unitName: "total", helpText: "CRI operations by type"),
-                             labels: [("operation_type", operation)]).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(metricName: "kubelet_runtime_operations_duration", unitName: "seconds", helpText: "Duration of CRI operations by type"),
-            labels: [("operation_type", operation)], buckets: Self.buckets).record(duration)
-        if failed {
-            registry.makeCounter(descriptor: .init(metricName: "kubelet_runtime_operations_errors", unitName: "total", helpText: "Failed CRI operations by type"),
-                                 labels: [("operation_type", operation)]).increment()
+        let series = operations.withLock { operations in
+            if let known = operations[operation] { return known }
+            let labels = [("operation_type", operation)]
+            let made = OperationSeries(
+                count: registry.makeCounter(descriptor: .init(metricName: "kubelet_runtime_operations", unitName: "total", helpText: "CRI operations by type"),
+                                            labels: labels),
+                duration: registry.makeDurationHistogram(
+                    descriptor: .init(metricName: "kubelet_runtime_operations_duration", unitName: "seconds", helpText: "Duration of CRI operations by type"),
+                    labels: labels, buckets: Self.buckets),
+                errors: registry.makeCounter(descriptor: .init(metricName: "kubelet_runtime_operations_errors", unitName: "total", helpText: "Failed CRI operations by type"),
+                                             labels: labels))
+            operations[operation] = made
+            return made
         }
+        series.count.increment()
+        series.duration.record(duration)
+        if failed { series.errors.increment() }
     }
 
     /// One request to the kubelet API; `path` is its first segment (`/containerLogs`, `/pods`, ...).

@@ -114,7 +114,10 @@ final class PodSyncer: Sendable {
                     $0.config = configs.sandboxConfig(pod, attempt: attempt)
                 }).podSandboxID
                 metrics.podStarted()
-                podIPs = (try? await observation.observe(uid: uid))?.currentSandbox?.ips ?? []
+                // The new sandbox's IPs, for env and /etc/hosts: one status call, not a whole observation.
+                if let sandboxID, let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandboxID }).status {
+                    podIPs = ([status.network.ip] + status.network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+                }
             } catch {
                 events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(RuntimeConnection.describe(error))")
                 metrics.podFailedToStart(code: Self.code(error))
