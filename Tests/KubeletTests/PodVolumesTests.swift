@@ -135,6 +135,18 @@ import TestSupport
         }
     }
 
+    @Test func cgroupHierarchiesAreFoundInTheMountTable() {
+        let table = """
+            25 30 0:23 / /sys rw,nosuid shared:7 - sysfs sysfs rw
+            31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:12 - cgroup cgroup rw,memory
+            32 25 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:13 - cgroup cgroup rw,cpu,cpuacct
+            33 25 0:29 / /sys/fs/cgroup/unified rw,nosuid shared:14 - cgroup2 cgroup2 rw
+            34 25 0:30 / /mnt/odd\\040name rw - cgroup cgroup rw,pids
+            """
+        #expect(PodCgroups.hierarchies(mountinfo: table) == ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/unified", "/mnt/odd name"])
+        #expect(PodCgroups.candidates(root: "/kubepods", uid: "u1") == ["/kubepods/podu1", "/kubepods/burstable/podu1", "/kubepods/besteffort/podu1"])
+    }
+
     @Test func theMountTableIsReadWholeHoweverLongItIs() async throws {
         try require([.root])
         try await withFolder { folder in

@@ -1,6 +1,6 @@
 import Foundation
 import KubeAPI
-import Kubelet
+@testable import Kubelet
 import Testing
 import TestAPIServer
 import TestSupport
@@ -172,6 +172,14 @@ struct PodWorldNodeTests {
             #expect(try await node.waitUntilGone("world", limit: .seconds(20)))
             #expect(!FileManager.default.fileExists(atPath: "\(kubeletRoot)/pods/\(uid)"))
             #expect(Mounts.mountPoints(below: "\(kubeletRoot)/pods").isEmpty)
+            // So does its pod cgroup, in every hierarchy.
+            let hierarchies = PodCgroups.hierarchies(mountinfo: try MountTable.table())
+            #expect(!hierarchies.isEmpty)
+            for hierarchy in hierarchies {
+                for folder in PodCgroups.candidates(root: node.cgroupRoot, uid: uid) {
+                    #expect(!FileManager.default.fileExists(atPath: hierarchy + folder), "\(hierarchy + folder) is gone")
+                }
+            }
         }
     }
 

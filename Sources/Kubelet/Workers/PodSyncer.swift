@@ -86,6 +86,8 @@ final class PodSyncer: Sendable {
                 events.record(pod, .warning, "FailedUnmount", "\(error)")
                 return Outcome(resyncAfter: Self.retryAfterFailure, finished: false)
             }
+            // The pod cgroup the runtime made as its containers' parent goes too (empty by now).
+            PodCgroups.remove(root: configs.cgroupRoot, uid: uid)
             return Outcome(resyncAfter: nil, finished: true)
         }
         for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
