@@ -88,6 +88,11 @@ struct NodeCommandTests {
                 if let process, process.isRunning { _ = try? await process.stop(timeout: .seconds(12)) }
                 if failure != nil {
                     Issue.record("node output:\n\(process?.standardOutput.suffix(3000) ?? "")\n\(process?.standardError.suffix(4000) ?? "")")
+                    // A crash report's first frames say where; the tail above holds only the last ones.
+                    if let errors = process?.standardError, let crash = errors.range(of: "crashed") {
+                        let start = errors.index(crash.lowerBound, offsetBy: -200, limitedBy: errors.startIndex) ?? errors.startIndex
+                        Issue.record("the node crashed:\n\(errors[start...].prefix(6000))")
+                    }
                 }
                 // The pods go through a runtime again, so their networks go through CNI DEL.
                 if let runtime = try? await BackgroundProcess.start("nsenter", ["--net=" + node.path, swiftlet, "runtime"] + runtimeFlags) {
