@@ -295,8 +295,11 @@ struct PodWorldNodeTests {
 
             _ = try await node.client.create(ConfigMap(metadata: ObjectMeta(name: "later", namespace: "default"), data: ["k": "v"]), namespace: "default")
             try await node.waitForPod("needs-volume") { $0.status?.phase == "Running" }
-            let stuck = try await node.waitForPod("needs-key") { $0.status?.containerStatuses?.first?.state?.waiting?.reason == "CreateContainerConfigError" }
-            #expect(stuck.status?.containerStatuses?.first?.state?.waiting?.message == "couldn't find key missing in ConfigMap default/later")
+            // Before the ConfigMap existed the same reason said it was missing; now it names the key.
+            let stuck = try await node.waitForPod("needs-key") {
+                $0.status?.containerStatuses?.first?.state?.waiting?.message == "couldn't find key missing in ConfigMap default/later"
+            }
+            #expect(stuck.status?.containerStatuses?.first?.state?.waiting?.reason == "CreateContainerConfigError")
         }
     }
 
