@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "CArchive", "CSeccomp", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -6,8 +6,8 @@ import Foundation
 public struct ContainerRecord: Codable, Sendable {
     public var id: String
     public var sandboxID: String
-    /// The CRI ContainerConfig, in protobuf's binary form.
-    public var configBytes: Data
+    /// The CRI ContainerConfig (stored in protobuf's binary form).
+    public var storedConfig: BinaryMessage<Runtime_V1_ContainerConfig>
     public var createdAt: Int64
     /// The image's ID (config digest) and a digested reference to it.
     public var imageID: String
@@ -21,15 +21,18 @@ public struct ContainerRecord: Codable, Sendable {
     public var startError: String?
     public var startFailedAt: Int64?
     /// The resources last applied (UpdateContainerResources changes them).
-    public var resourcesBytes: Data?
+    public var storedResources: BinaryMessage<Runtime_V1_LinuxContainerResources>?
 
-    public var config: Runtime_V1_ContainerConfig {
-        (try? Runtime_V1_ContainerConfig(serializedBytes: configBytes)) ?? Runtime_V1_ContainerConfig()
+    /// The keys are those of the records earlier versions wrote, so their containers are still read.
+    enum CodingKeys: String, CodingKey {
+        case id, sandboxID, createdAt, imageID, imageRef, logPath, rootfs, rootfsFolder, rootfsKind, cgroup, startError, startFailedAt
+        case storedConfig = "configBytes"
+        case storedResources = "resourcesBytes"
     }
 
-    public var resources: Runtime_V1_LinuxContainerResources {
-        resourcesBytes.flatMap { try? Runtime_V1_LinuxContainerResources(serializedBytes: $0) } ?? config.linux.resources
-    }
+    public var config: Runtime_V1_ContainerConfig { storedConfig.message }
+
+    public var resources: Runtime_V1_LinuxContainerResources { storedResources?.message ?? config.linux.resources }
 }
 
 /// What the shim's files say about a container, read fresh on every status call.

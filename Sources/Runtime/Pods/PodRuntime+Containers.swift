@@ -72,7 +72,7 @@ extension PodRuntime {
             }
             try shim.writePlan(plan, seccompFilter: seccompFilter)
             let record = ContainerRecord(
-                id: id, sandboxID: sandbox.id, configBytes: try config.serializedBytes(), createdAt: RecordFiles.nowNanoseconds(),
+                id: id, sandboxID: sandbox.id, storedConfig: BinaryMessage(config), createdAt: RecordFiles.nowNanoseconds(),
                 imageID: image.id.description, imageRef: image.repoDigests.first ?? image.id.description, logPath: logPath,
                 rootfs: rootfs!.path, rootfsFolder: rootfs!.folder, rootfsKind: rootfs!.kind.rawValue, cgroup: planned)
             try save(record)
@@ -185,7 +185,7 @@ extension PodRuntime {
         } catch {
             throw RuntimeError.failed("cannot update the container's cgroup: \(error)")
         }
-        record.resourcesBytes = try resources.serializedBytes()
+        record.storedResources = BinaryMessage(resources)
         try save(record)
     }
 

@@ -50,7 +50,7 @@ extension PodRuntime {
         let id = RecordFiles.newID()
         let state = configuration.sandboxState + "/" + id
         var record = SandboxRecord(
-            id: id, configBytes: try config.serializedBytes(), createdAt: RecordFiles.nowNanoseconds(), ready: false,
+            id: id, storedConfig: BinaryMessage(config), createdAt: RecordFiles.nowNanoseconds(), ready: false,
             namespaces: SandboxNamespaces.Paths(
                 network: nodeNetwork ? nil : configuration.netnsDirectory + "/swiftlet-" + id.prefix(16),
                 ipc: options.ipc == .node ? nil : state + "/ipc",

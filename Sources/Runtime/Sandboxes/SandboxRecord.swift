@@ -5,8 +5,8 @@ import Foundation
 /// where its namespaces and files are, and what the network gave it.
 public struct SandboxRecord: Codable, Sendable {
     public var id: String
-    /// The CRI PodSandboxConfig, in protobuf's binary form.
-    public var configBytes: Data
+    /// The CRI PodSandboxConfig (stored in protobuf's binary form).
+    public var storedConfig: BinaryMessage<Runtime_V1_PodSandboxConfig>
     /// Nanoseconds since the epoch.
     public var createdAt: Int64
     public var ready: Bool
@@ -22,9 +22,13 @@ public struct SandboxRecord: Codable, Sendable {
     /// has its own.
     public var pidHolder: Int32?
 
-    public var config: Runtime_V1_PodSandboxConfig {
-        (try? Runtime_V1_PodSandboxConfig(serializedBytes: configBytes)) ?? Runtime_V1_PodSandboxConfig()
+    /// The keys are those of the records earlier versions wrote, so their sandboxes are still read.
+    enum CodingKeys: String, CodingKey {
+        case id, createdAt, ready, namespaces, folder, shmPath, ips, networkName, runtimeHandler, pidHolder
+        case storedConfig = "configBytes"
     }
+
+    public var config: Runtime_V1_PodSandboxConfig { storedConfig.message }
 
     /// CRI's uniqueness key: name, namespace, uid and attempt.
     public var name: String { Self.name(config.metadata) }
