@@ -62,7 +62,7 @@ struct KubeletOptions: ParsableArguments {
     @Option(help: "How often static pod manifests are read (Go duration, 2s).")
     var fileCheckFrequency: String?
 
-    @Option(help: "How often every pod is synced without a reason (Go duration, 10s).")
+    @Option(help: "How often every pod is synced without a reason (Go duration, 1m).")
     var syncFrequency: String?
 
     @Option(help: "The cgroup that pod cgroups go under (/kubepods).")

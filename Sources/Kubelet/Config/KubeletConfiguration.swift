@@ -23,8 +23,10 @@ public struct KubeletConfiguration: Sendable {
     public var nodeLeaseDurationSeconds: Int32 = 40
     /// How often the manifest folder is read for static pod changes.
     public var fileCheckFrequency: Duration = .seconds(2)
-    /// How often every pod is synced even when nothing told the kubelet of a change.
-    public var syncFrequency: Duration = .seconds(10)
+    /// How often every pod is synced even when nothing told the kubelet of a change (upstream's
+    /// default, 1m): runtime changes come through PLEG, so this only catches what nothing
+    /// announces, such as an updated ConfigMap behind a volume.
+    public var syncFrequency: Duration = .seconds(60)
     /// How often the runtime is listed in full, besides its event stream (PLEG's relist).
     public var relistPeriod: Duration = .seconds(5)
     public var backoffBase: Duration = .seconds(10)

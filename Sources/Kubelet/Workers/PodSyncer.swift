@@ -55,6 +55,11 @@ final class PodSyncer: Sendable {
             events.record(pod, .warning, "BackOff", "Back-off restarting failed container \(name) in pod \(pod.metadata.name ?? "")")
         }
         var retry: Duration? = actions.resyncAfter
+        // Whether this sync asked the runtime to change anything; if not, what was observed is
+        // still what the runtime holds, and the status is built from it without asking again
+        // (a steady pod's periodic sync then costs one observation, not two).
+        var acted = !actions.killContainers.isEmpty || !actions.stopSandboxes.isEmpty
+            || !actions.removeContainers.isEmpty || !actions.removeSandboxes.isEmpty
 
         // Kills run side by side, each with the pod's grace period.
         let grace = Self.gracePeriod(pod, deleting: terminating)
@@ -111,6 +116,7 @@ final class PodSyncer: Sendable {
         var podIPs = observed.currentSandbox?.ips ?? []
         let sandboxConfig = configs.sandboxConfig(pod, attempt: actions.createSandbox ?? observed.currentSandbox?.attempt ?? 0)
         if let attempt = actions.createSandbox, !blocked {
+            acted = true
             do {
                 sandboxID = try await connection.runtime.runPodSandbox(.with {
                     $0.config = configs.sandboxConfig(pod, attempt: attempt)
@@ -130,6 +136,7 @@ final class PodSyncer: Sendable {
 
         if let sandboxID, !blocked {
             let spec = pod.spec ?? PodSpec()
+            acted = acted || !actions.startContainers.isEmpty
             for start in actions.startContainers {
                 guard let container = ((spec.initContainers ?? []) + spec.containers).first(where: { $0.name == start.name }) else { continue }
                 if let reason = await self.start(container, start: start, pod: pod, sandboxID: sandboxID, sandboxConfig: sandboxConfig,
@@ -140,7 +147,7 @@ final class PodSyncer: Sendable {
             }
         }
 
-        let after = try await observation.observe(uid: uid)
+        let after = acted ? try await observation.observe(uid: uid) : observed
         statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date()), target: target)
         return Outcome(resyncAfter: retry, finished: false)
     }
