@@ -1,6 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// How the Swift executables we ship are linked. lld packs the relative relocations (RELR), so
+// the loader reads some KiB at each start instead of 3.8 MB; and the symbols the static Swift
+// runtime's link arguments export (-export-dynamic: 66,000 of them, which nothing looks up, but
+// which the loader searches on every symbol binding) stay private. Every process of the node
+// starts faster and keeps about 8 MiB fewer pages of the binary resident.
+let leanExecutable: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]),
+]
+
 // Targets are added when their first real code lands; see ../shared/DESIGN.md for the map.
 let package = Package(
     name: "swiftlet",
@@ -145,8 +154,8 @@ let package = Package(
             ]),
 
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
-        .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"]),
-        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"]),
+        .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"], linkerSettings: leanExecutable),
+        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"], linkerSettings: leanExecutable),
         // One per container, in C and linked statically: it never touches the Swift runtime, and
         // without it a shim costs 1.6 MB of RSS instead of 3.6 (or 5 with the shared libraries).
         .executableTarget(
@@ -162,7 +171,8 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
-            ]),
+            ],
+            linkerSettings: leanExecutable),
 
         // Decode throughput and memory of the API client (Benchmarks/kubeapi.sh).
         .executableTarget(name: "kubeapi-bench", dependencies: ["KubeAPI", "CLinux"], path: "Benchmarks/KubeAPIBench"),

@@ -63,11 +63,18 @@ func stop(_ process: Process) {
     process.waitUntilExit()
 }
 
-/// Resident size (VmRSS) of a process, in bytes.
-func residentBytes(_ pid: pid_t) -> Int {
+/// A field of /proc/<pid>/status (`VmRSS`, `RssAnon`, `Threads`, ...): its number (kB for sizes).
+func statusField(_ pid: pid_t, _ name: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-    return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+    let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+    return line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+}
+
+/// Resident size and what it is made of: heap and stacks (anon) against pages of the binary
+/// and the libraries (file), which other processes of the same binary share.
+func memory(_ pid: pid_t) -> String {
+    String(format: "RSS %.1f MiB (anon %.1f, file %.1f; %d threads)", Double(statusField(pid, "VmRSS")) / 1024,
+           Double(statusField(pid, "RssAnon")) / 1024, Double(statusField(pid, "RssFile")) / 1024, statusField(pid, "Threads"))
 }
 
 /// CPU time (user + system) a process has used, in clock ticks.
@@ -240,11 +247,9 @@ do {
     try await Task.sleep(for: .seconds(window))
     let kubeletCPU = Double(cpuTicks(kubelet.processIdentifier) - kubeletBefore) / ticksPerSecond / window * 100
     let runtimeCPU = Double(cpuTicks(runtimePID) - runtimeBefore) / ticksPerSecond / window * 100
-    let mebibyte = 1024.0 * 1024.0
-    print(String(format: "density, %d pods running: kubelet RSS %.1f MiB, idle CPU %.2f%% of a core (targets < 40 MiB, < 2%%)",
-                 densityCount, Double(residentBytes(kubelet.processIdentifier)) / mebibyte, kubeletCPU))
-    print(String(format: "density, %d pods running: runtime RSS %.1f MiB, idle CPU %.2f%% of a core",
-                 densityCount, Double(residentBytes(runtimePID)) / mebibyte, runtimeCPU))
+    print("density, \(densityCount) pods running: kubelet \(memory(kubelet.processIdentifier)), "
+          + String(format: "idle CPU %.2f%% of a core (targets < 40 MiB, < 2%%)", kubeletCPU))
+    print("density, \(densityCount) pods running: runtime \(memory(runtimePID)), " + String(format: "idle CPU %.2f%% of a core", runtimeCPU))
 
     // Adoption: a restarted kubelet keeps every container and sandbox.
     let before = try await client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "bench=kubelet")).items
