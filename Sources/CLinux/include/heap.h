@@ -11,4 +11,10 @@ static inline size_t swiftlet_heap_in_use(void) {
     return info.uordblks + info.hblkhd;
 }
 
+/// Gives the pages of freed heap memory back to the system (glibc keeps them otherwise, in the
+/// middle of its arenas as well as at their tops); returns 1 when it released any.
+static inline int swiftlet_heap_return_free(void) {
+    return malloc_trim(0);
+}
+
 #endif
