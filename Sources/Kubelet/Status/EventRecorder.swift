@@ -34,6 +34,9 @@ public final class EventRecorder: Sendable {
     let queue: AsyncStream<Pending>.Continuation
     let stream: AsyncStream<Pending>
     let buckets = Mutex<[String: Bucket]>([:])
+    /// The events sent so far, by pod UID, then reason and message: a repeat raises their count.
+    /// A pod's go when it is forgotten, so a node that runs many pods over time does not keep them all.
+    let aggregates = Mutex<[String: [String: Aggregate]]>([:])
     static let burst = 25.0
     static let refillInterval = 300.0
 
@@ -62,21 +65,24 @@ public final class EventRecorder: Sendable {
 
     func forget(uid: String) {
         _ = buckets.withLock { $0.removeValue(forKey: uid) }
+        _ = aggregates.withLock { $0.removeValue(forKey: uid) }
     }
 
     /// Sends queued events until cancelled.
     public func run() async {
-        var aggregates: [String: Aggregate] = [:]
         for await event in stream {
             let namespace = event.pod.metadata.namespace ?? "default"
             let name = event.pod.metadata.name ?? ""
             log("kubelet: pod \(namespace)/\(name): \(event.reason): \(event.message)")
             guard let client else { continue }
-            let key = "\(event.pod.metadata.uid ?? "")|\(event.reason)|\(event.message)"
+            let uid = event.pod.metadata.uid ?? ""
+            let key = "\(event.reason)|\(event.message)"
             let now = KubeTime.now()
-            if var aggregate = aggregates[key] {
-                aggregate.count += 1
-                aggregates[key] = aggregate
+            let repeated = aggregates.withLock { aggregates -> Aggregate? in
+                aggregates[uid]?[key]?.count += 1
+                return aggregates[uid]?[key]
+            }
+            if let aggregate = repeated {
                 let patch = #"{"count":\#(aggregate.count),"lastTimestamp":"\#(now)"}"#
                 if (try? await client.patch(Event.self, name: aggregate.name, namespace: aggregate.namespace, patch: Patch(.merge, json: patch))) != nil {
                     continue
@@ -96,9 +102,9 @@ public final class EventRecorder: Sendable {
             object.reportingComponent = "kubelet"
             object.reportingInstance = nodeName
             if let created = try? await client.create(object, namespace: namespace) {
-                aggregates[key] = Aggregate(name: created.metadata.name ?? "", namespace: namespace, count: 1)
+                aggregates.withLock { $0[uid, default: [:]][key] = Aggregate(name: created.metadata.name ?? "", namespace: namespace, count: 1) }
             }
-            if aggregates.count > 4096 { aggregates.removeAll() }
+            aggregates.withLock { if $0.count > 4096 { $0.removeAll() } }
         }
     }
 
