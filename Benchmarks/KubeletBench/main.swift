@@ -67,7 +67,7 @@ func stop(_ process: Process) {
 func statusField(_ pid: pid_t, _ name: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
     let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
-    return line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return line?.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
 }
 
 /// Resident size and what it is made of: heap and stacks (anon) against pages of the binary
