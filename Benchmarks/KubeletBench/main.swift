@@ -70,11 +70,20 @@ func statusField(_ pid: pid_t, _ name: String) -> Int {
     return line?.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
 }
 
+/// Proportional set size (kB): resident pages, each shared one divided among the processes
+/// that map it, as the runtime and the kubelet map one binary.
+func proportionalSize(_ pid: pid_t) -> Int {
+    guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return 0 }
+    let line = rollup.split(separator: "\n").first { $0.hasPrefix("Pss:") }
+    return line?.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
+}
+
 /// Resident size and what it is made of: heap and stacks (anon) against pages of the binary
 /// and the libraries (file), which other processes of the same binary share.
 func memory(_ pid: pid_t) -> String {
-    String(format: "RSS %.1f MiB (anon %.1f, file %.1f; %d threads)", Double(statusField(pid, "VmRSS")) / 1024,
-           Double(statusField(pid, "RssAnon")) / 1024, Double(statusField(pid, "RssFile")) / 1024, statusField(pid, "Threads"))
+    String(format: "RSS %.1f MiB (anon %.1f, file %.1f; PSS %.1f; %d threads)", Double(statusField(pid, "VmRSS")) / 1024,
+           Double(statusField(pid, "RssAnon")) / 1024, Double(statusField(pid, "RssFile")) / 1024,
+           Double(proportionalSize(pid)) / 1024, statusField(pid, "Threads"))
 }
 
 /// CPU time (user + system) a process has used, in clock ticks.
