@@ -36,9 +36,14 @@ enum RecordFiles {
         return (records, broken)
     }
 
+    /// 64 hex digits (256 random bits), as containerd's IDs. Four draws, not one per byte: each
+    /// draw is a getrandom call, and this runs on every create.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<4).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     static func nowNanoseconds() -> Int64 {
