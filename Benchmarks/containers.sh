@@ -1,7 +1,8 @@
 # Container start and runtime memory. Needs root.
 #
-# Start: CRI CreateContainer + StartContainer of /bin/true until ContainerStatus shows its
-# exit, through a running `swiftlet runtime` (a pod on the node network, so no CNI plugin is
+# Start: CRI CreateContainer + StartContainer of /bin/true until its exit is seen (twice: by
+# polling ContainerStatus, and by the CONTAINER_STOPPED event of GetContainerEvents), through a
+# running `swiftlet runtime` (a pod on the node network, so no CNI plugin is
 # timed), against `crun run` and `runc run` of the same image as an OCI bundle (umoci's
 # unpack, /bin/true, no network namespace). crun 1.8 refuses this machine's hybrid cgroup
 # layout, so it runs in a private mount namespace without the v2 mount.
@@ -48,7 +49,7 @@ in_netns hyperfine --shell=none --style=none --warmup 10 --min-runs "$runs" \
   --export-json "$scratch/runc.json" --command-name "runc run" "runc run -b $scratch/bundle swiftlet-bench-runc" >/dev/null
 python3 - "$BENCHMARK_RESULTS/container-start.json" "$scratch"/swiftlet.json "$scratch"/crun.json "$scratch"/runc.json <<'PY'
 import json, sys
-results = [json.load(open(path))["results"][0] for path in sys.argv[2:]]
+results = [result for path in sys.argv[2:] for result in json.load(open(path))["results"]]
 json.dump({"results": results}, open(sys.argv[1], "w"))
 PY
 python3 Benchmarks/report.py "$BENCHMARK_RESULTS/container-start.json"
