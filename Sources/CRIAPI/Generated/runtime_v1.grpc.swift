@@ -288,6 +288,32 @@ public enum Runtime_V1_RuntimeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "PodSandboxStats" metadata.
+        public enum PodSandboxStats: Sendable {
+            /// Request type for "PodSandboxStats".
+            public typealias Input = Runtime_V1_PodSandboxStatsRequest
+            /// Response type for "PodSandboxStats".
+            public typealias Output = Runtime_V1_PodSandboxStatsResponse
+            /// Descriptor for "PodSandboxStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "PodSandboxStats",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListPodSandboxStats" metadata.
+        public enum ListPodSandboxStats: Sendable {
+            /// Request type for "ListPodSandboxStats".
+            public typealias Input = Runtime_V1_ListPodSandboxStatsRequest
+            /// Response type for "ListPodSandboxStats".
+            public typealias Output = Runtime_V1_ListPodSandboxStatsResponse
+            /// Descriptor for "ListPodSandboxStats".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "runtime.v1.RuntimeService"),
+                method: "ListPodSandboxStats",
+                type: .unary
+            )
+        }
         /// Namespace for "UpdateRuntimeConfig" metadata.
         public enum UpdateRuntimeConfig: Sendable {
             /// Request type for "UpdateRuntimeConfig".
@@ -362,6 +388,8 @@ public enum Runtime_V1_RuntimeService: Sendable {
             PortForward.descriptor,
             ContainerStats.descriptor,
             ListContainerStats.descriptor,
+            PodSandboxStats.descriptor,
+            ListPodSandboxStats.descriptor,
             UpdateRuntimeConfig.descriptor,
             Status.descriptor,
             GetContainerEvents.descriptor,
@@ -687,6 +715,34 @@ extension Runtime_V1_RuntimeService {
             request: GRPCCore.StreamingServerRequest<Runtime_V1_ListContainerStatsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse>
+
+        /// Handle the "PodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_PodSandboxStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_PodSandboxStatsResponse` messages.
+        func podSandboxStats(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_PodSandboxStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PodSandboxStatsResponse>
+
+        /// Handle the "ListPodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Runtime_V1_ListPodSandboxStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Runtime_V1_ListPodSandboxStatsResponse` messages.
+        func listPodSandboxStats(
+            request: GRPCCore.StreamingServerRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxStatsResponse>
 
         /// Handle the "UpdateRuntimeConfig" method.
         ///
@@ -1053,6 +1109,34 @@ extension Runtime_V1_RuntimeService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>
 
+        /// Handle the "PodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_PodSandboxStatsResponse` message.
+        func podSandboxStats(
+            request: GRPCCore.ServerRequest<Runtime_V1_PodSandboxStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatsResponse>
+
+        /// Handle the "ListPodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Runtime_V1_ListPodSandboxStatsResponse` message.
+        func listPodSandboxStats(
+            request: GRPCCore.ServerRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxStatsResponse>
+
         /// Handle the "UpdateRuntimeConfig" method.
         ///
         /// - Parameters:
@@ -1416,6 +1500,34 @@ extension Runtime_V1_RuntimeService {
             context: GRPCCore.ServerContext
         ) async throws -> Runtime_V1_ListContainerStatsResponse
 
+        /// Handle the "PodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_PodSandboxStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_PodSandboxStatsResponse` to respond with.
+        func podSandboxStats(
+            request: Runtime_V1_PodSandboxStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_PodSandboxStatsResponse
+
+        /// Handle the "ListPodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Runtime_V1_ListPodSandboxStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Runtime_V1_ListPodSandboxStatsResponse` to respond with.
+        func listPodSandboxStats(
+            request: Runtime_V1_ListPodSandboxStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Runtime_V1_ListPodSandboxStatsResponse
+
         /// Handle the "UpdateRuntimeConfig" method.
         ///
         /// - Parameters:
@@ -1704,6 +1816,28 @@ extension Runtime_V1_RuntimeService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.PodSandboxStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PodSandboxStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PodSandboxStatsResponse>(),
+            handler: { request, context in
+                try await self.podSandboxStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Runtime_V1_RuntimeService.Method.ListPodSandboxStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListPodSandboxStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListPodSandboxStatsResponse>(),
+            handler: { request, context in
+                try await self.listPodSandboxStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Runtime_V1_RuntimeService.Method.UpdateRuntimeConfig.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_UpdateRuntimeConfigRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_UpdateRuntimeConfigResponse>(),
@@ -1967,6 +2101,28 @@ extension Runtime_V1_RuntimeService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListContainerStatsResponse> {
         let response = try await self.listContainerStats(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func podSandboxStats(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_PodSandboxStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_PodSandboxStatsResponse> {
+        let response = try await self.podSandboxStats(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listPodSandboxStats(
+        request: GRPCCore.StreamingServerRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Runtime_V1_ListPodSandboxStatsResponse> {
+        let response = try await self.listPodSandboxStats(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2274,6 +2430,32 @@ extension Runtime_V1_RuntimeService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse> {
         return GRPCCore.ServerResponse<Runtime_V1_ListContainerStatsResponse>(
             message: try await self.listContainerStats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func podSandboxStats(
+        request: GRPCCore.ServerRequest<Runtime_V1_PodSandboxStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatsResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_PodSandboxStatsResponse>(
+            message: try await self.podSandboxStats(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listPodSandboxStats(
+        request: GRPCCore.ServerRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxStatsResponse> {
+        return GRPCCore.ServerResponse<Runtime_V1_ListPodSandboxStatsResponse>(
+            message: try await self.listPodSandboxStats(
                 request: request.message,
                 context: context
             ),
@@ -2741,6 +2923,44 @@ extension Runtime_V1_RuntimeService {
             deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListContainerStatsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListContainerStatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PodSandboxStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PodSandboxStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func podSandboxStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PodSandboxStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PodSandboxStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListPodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListPodSandboxStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListPodSandboxStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listPodSandboxStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListPodSandboxStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListPodSandboxStatsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxStatsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "UpdateRuntimeConfig" method.
@@ -3456,6 +3676,66 @@ extension Runtime_V1_RuntimeService {
             )
         }
 
+        /// Call the "PodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_PodSandboxStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_PodSandboxStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_PodSandboxStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func podSandboxStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_PodSandboxStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_PodSandboxStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.PodSandboxStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListPodSandboxStats" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Runtime_V1_ListPodSandboxStatsRequest` message.
+        ///   - serializer: A serializer for `Runtime_V1_ListPodSandboxStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Runtime_V1_ListPodSandboxStatsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listPodSandboxStats<Result>(
+            request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Runtime_V1_ListPodSandboxStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Runtime_V1_ListPodSandboxStatsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxStatsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Runtime_V1_RuntimeService.Method.ListPodSandboxStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "UpdateRuntimeConfig" method.
         ///
         /// - Parameters:
@@ -4094,6 +4374,56 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListContainerStatsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListContainerStatsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PodSandboxStats" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_PodSandboxStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func podSandboxStats<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.podSandboxStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_PodSandboxStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_PodSandboxStatsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPodSandboxStats" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Runtime_V1_ListPodSandboxStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPodSandboxStats<Result>(
+        request: GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listPodSandboxStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Runtime_V1_ListPodSandboxStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Runtime_V1_ListPodSandboxStatsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4795,6 +5125,64 @@ extension Runtime_V1_RuntimeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listContainerStats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PodSandboxStats" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func podSandboxStats<Result>(
+        _ message: Runtime_V1_PodSandboxStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_PodSandboxStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_PodSandboxStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.podSandboxStats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListPodSandboxStats" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listPodSandboxStats<Result>(
+        _ message: Runtime_V1_ListPodSandboxStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Runtime_V1_ListPodSandboxStatsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Runtime_V1_ListPodSandboxStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listPodSandboxStats(
             request: request,
             options: options,
             onResponse: handleResponse
