@@ -11,33 +11,55 @@ enum ContainerStatistics {
         stats.attributes.metadata = config.metadata
         stats.attributes.labels = config.labels
         stats.attributes.annotations = config.annotations
-        let plan = record.cgroup
-        if let file = plan.cpuUsage, let text = CgroupWriter.read(file) {
-            var usage: UInt64?
-            if plan.version == "v1" {
-                usage = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else if let micros = keyed(text)["usage_usec"] {
-                usage = micros * 1000
-            }
-            if let usage {
-                stats.cpu.timestamp = now
-                stats.cpu.usageCoreNanoSeconds.value = usage
-            }
-        }
-        if let file = plan.memoryUsage, let text = CgroupWriter.read(file), let usage = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            let stat = plan.memoryStat.flatMap(CgroupWriter.read).map(keyed) ?? [:]
-            // The working set as the kubelet defines it: usage minus inactive file cache.
-            let inactive = stat[plan.version == "v1" ? "total_inactive_file" : "inactive_file"] ?? 0
-            stats.memory.timestamp = now
-            stats.memory.usageBytes.value = usage
-            stats.memory.workingSetBytes.value = usage > inactive ? usage - inactive : 0
-            if let rss = stat[plan.version == "v1" ? "total_rss" : "anon"] { stats.memory.rssBytes.value = rss }
-            if let faults = stat[plan.version == "v1" ? "total_pgfault" : "pgfault"] { stats.memory.pageFaults.value = faults }
-            if let major = stat[plan.version == "v1" ? "total_pgmajfault" : "pgmajfault"] { stats.memory.majorPageFaults.value = major }
-        }
+        let files = CgroupUsageFiles(record.cgroup)
+        if let cpu = cpu(files, now: now) { stats.cpu = cpu }
+        if let memory = memory(files, now: now) { stats.memory = memory }
         stats.writableLayer.timestamp = now
         stats.writableLayer.fsID.mountpoint = record.rootfsFolder
         return stats
+    }
+
+    /// Cumulative CPU time of the cgroup, nil when its files cannot be read.
+    static func cpu(_ files: CgroupUsageFiles, now: Int64) -> Runtime_V1_CpuUsage? {
+        guard let file = files.cpuUsage, let text = CgroupWriter.read(file) else { return nil }
+        let usage: UInt64? = if files.version == "v1" {
+            UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            keyed(text)["usage_usec"].map { $0 * 1000 }
+        }
+        guard let usage else { return nil }
+        var cpu = Runtime_V1_CpuUsage()
+        cpu.timestamp = now
+        cpu.usageCoreNanoSeconds.value = usage
+        return cpu
+    }
+
+    /// Memory use of the cgroup, with the working set as the kubelet defines it (usage minus
+    /// inactive file cache); nil when its files cannot be read.
+    static func memory(_ files: CgroupUsageFiles, now: Int64) -> Runtime_V1_MemoryUsage? {
+        guard let file = files.memoryUsage, let text = CgroupWriter.read(file),
+              let usage = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        let v1 = files.version == "v1"
+        let stat = files.memoryStat.flatMap(CgroupWriter.read).map(keyed) ?? [:]
+        let inactive = stat[v1 ? "total_inactive_file" : "inactive_file"] ?? 0
+        var memory = Runtime_V1_MemoryUsage()
+        memory.timestamp = now
+        memory.usageBytes.value = usage
+        memory.workingSetBytes.value = usage > inactive ? usage - inactive : 0
+        if let rss = stat[v1 ? "total_rss" : "anon"] { memory.rssBytes.value = rss }
+        if let faults = stat[v1 ? "total_pgfault" : "pgfault"] { memory.pageFaults.value = faults }
+        if let major = stat[v1 ? "total_pgmajfault" : "pgmajfault"] { memory.majorPageFaults.value = major }
+        return memory
+    }
+
+    /// Processes (and threads) in the cgroup and below, from the pids controller.
+    static func processes(_ files: CgroupUsageFiles, now: Int64) -> Runtime_V1_ProcessUsage? {
+        guard let file = files.pidsCurrent, let text = CgroupWriter.read(file),
+              let count = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        var process = Runtime_V1_ProcessUsage()
+        process.timestamp = now
+        process.processCount.value = count
+        return process
     }
 
     /// `key value` lines → values.

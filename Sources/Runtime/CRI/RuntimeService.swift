@@ -245,6 +245,36 @@ public struct RuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
         return response
     }
 
+    public func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatsResponse {
+        try await call {
+            let sandbox = try await runtime.sandbox(request.podSandboxID)
+            var response = Runtime_V1_PodSandboxStatsResponse()
+            response.stats = await sandboxStats(sandbox)
+            return response
+        }
+    }
+
+    /// Ready sandboxes only, as containerd lists them: a stopped pod has nothing left to measure.
+    public func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
+        let filter = request.filter
+        var response = Runtime_V1_ListPodSandboxStatsResponse()
+        for sandbox in await runtime.allSandboxes() where sandbox.ready {
+            guard filter.id.isEmpty || sandbox.id.hasPrefix(filter.id),
+                  RuntimeMessages.matches(sandbox.config.labels, selector: filter.labelSelector) else { continue }
+            response.stats.append(await sandboxStats(sandbox))
+        }
+        return response
+    }
+
+    /// A pod's use, with its running containers' own.
+    func sandboxStats(_ sandbox: SandboxRecord) async -> Runtime_V1_PodSandboxStats {
+        let running = await runtime.allContainers().filter { record in
+            guard record.sandboxID == sandbox.id, case .running = runtime.progress(record).state else { return false }
+            return true
+        }
+        return await SandboxStatistics.stats(sandbox, layout: runtime.configuration.cgroupLayout, containers: running)
+    }
+
     // MARK: - The runtime
 
     public func updateRuntimeConfig(request: Runtime_V1_UpdateRuntimeConfigRequest, context: ServerContext) async throws -> Runtime_V1_UpdateRuntimeConfigResponse {
