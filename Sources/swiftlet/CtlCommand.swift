@@ -15,7 +15,7 @@ struct CtlCommand: AsyncParsableCommand {
             CtlVersion.self, CtlInfo.self,
             CtlRunPod.self, CtlPods.self, CtlInspectPod.self, CtlStopPod.self, CtlRemovePod.self,
             CtlCreate.self, CtlStart.self, CtlRun.self, CtlPs.self, CtlInspect.self, CtlStop.self, CtlRemove.self,
-            CtlLogs.self, CtlExec.self, CtlStats.self, CtlUpdate.self, CtlEvents.self,
+            CtlLogs.self, CtlExec.self, CtlStats.self, CtlPodStats.self, CtlUpdate.self, CtlEvents.self,
             CtlImages.self, CtlInspectImage.self, CtlRemoveImage.self, CtlImageFsInfo.self, CtlLoad.self,
         ]
     )

@@ -103,6 +103,31 @@ struct CtlRemovePod: AsyncParsableCommand {
     }
 }
 
+struct CtlPodStats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "statsp", abstract: "Show ready pod sandboxes' resource use.")
+    @OptionGroup var endpoint: EndpointOptions
+    @Option(name: .shortAndLong, help: "Only pods with this label (key=value; repeat to require several).") var label: [String] = []
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output = "table"
+    @Argument(help: "Only this pod sandbox.") var id: String?
+
+    func run() async throws {
+        var request = Runtime_V1_ListPodSandboxStatsRequest()
+        if let id { request.filter.id = id }
+        request.filter.labelSelector = try CtlLabels.parse(label)
+        let stats = try await endpoint.withClient { _, service in try await service.listPodSandboxStats(request) }
+        try ListOutput.print(output, table: {
+            [["POD", "POD ID", "CPU (ns)", "MEM", "WORKING SET", "PROCESSES", "RX", "TX"]] + stats.stats.map { entry in
+                let linux = entry.linux
+                return [entry.attributes.metadata.name, Table.short(entry.attributes.id), String(linux.cpu.usageCoreNanoSeconds.value),
+                        ImageTable.humanSize(linux.memory.usageBytes.value), ImageTable.humanSize(linux.memory.workingSetBytes.value),
+                        String(linux.process.processCount.value),
+                        ImageTable.humanSize(linux.network.defaultInterface.rxBytes.value),
+                        ImageTable.humanSize(linux.network.defaultInterface.txBytes.value)]
+            }
+        }, json: { try stats.jsonString() })
+    }
+}
+
 enum CtlLabels {
     static func parse(_ pairs: [String]) throws -> [String: String] {
         var labels: [String: String] = [:]
