@@ -45,6 +45,31 @@ struct RuntimeServiceTests {
         }
     }
 
+    @Test("two RunPodSandbox calls with one name at the same time: one sandbox, the other call refused as AlreadyExists")
+    func sameNameAtOnce() async throws {
+        try await RuntimeHarness.run { node throws in
+            // A pod network, so each call waits on CNI ADD: the window the duplicate check must cover.
+            let config = node.sandboxConfig("twice")
+            let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do { return .success(try await node.client.runPodSandbox(.with { $0.config = config }).podSandboxID) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let made = outcomes.compactMap { try? $0.get() }
+            #expect(made.count == 1)
+            let refusals = outcomes.compactMap { outcome -> RPCError? in
+                if case .failure(let error) = outcome { return error as? RPCError }
+                return nil
+            }
+            #expect(refusals.map(\.code) == [.alreadyExists], "\(refusals)")
+            let listed = try await node.client.listPodSandbox(.init()).items.map(\.id)
+            #expect(listed == made)
+        }
+    }
+
     @Test("Status, RuntimeConfig and UpdateRuntimeConfig")
     func statusAndConfig() async throws {
         try await RuntimeHarness.run { node in

@@ -16,6 +16,10 @@ extension PodRuntime {
             throw RuntimeError.invalid(LaunchPlanError(field: "runtime_handler", "unknown runtime handler '\(handler)' (only the default handler exists)"))
         }
         let name = SandboxRecord.name(metadata)
+        guard sandboxNamesInCreation.insert(name).inserted else {
+            throw RuntimeError.alreadyExists("a pod sandbox named \(name) is being created")
+        }
+        defer { sandboxNamesInCreation.remove(name) }
         if let existing = sandboxes.values.first(where: { $0.name == name }) {
             guard !existing.ready else {
                 throw RuntimeError.alreadyExists("a pod sandbox named \(name) already exists: \(existing.id)")

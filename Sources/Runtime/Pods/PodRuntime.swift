@@ -11,6 +11,10 @@ public actor PodRuntime {
     public nonisolated let events = ContainerEventHub()
     public nonisolated let imagesInUse = ImagesInUse()
     var sandboxes: [String: SandboxRecord] = [:]
+    /// Names of sandboxes a RunPodSandbox is making now: the actor lets other calls in at each
+    /// await (CNI ADD takes tens of milliseconds), and a second sandbox of the same name must not
+    /// pass the duplicate check meanwhile.
+    var sandboxNamesInCreation: Set<String> = []
     var containers: [String: ContainerRecord] = [:]
     /// Containers last seen running, to notice when they stop.
     var running: Set<String> = []
