@@ -63,6 +63,10 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "The shim executable (default: swiftlet-shim beside this program).")
     var shim: String?
 
+    @Option(name: .customLong("default-ulimit"),
+            help: "A resource limit every container starts with, name=soft:hard (nofile=1024:4096); repeat for several (none: containers inherit the runtime's).")
+    var defaultUlimits: [String] = []
+
     var socketPath: String { String(listen.dropFirst("unix://".count)) }
 
     /// Opens the runtime's state; `extraPluginFolders` come before `--cni-bin-dir` (the node puts
@@ -73,6 +77,14 @@ struct RuntimeOptions: ParsableArguments {
         guard access(shimPath, X_OK) == 0 else {
             throw ValidationError("no shim executable at \(shimPath) (build it with `swift build --product swiftlet-shim`, or pass --shim)")
         }
+        var rlimits: [LaunchPlan.ResourceLimit] = []
+        for text in defaultUlimits {
+            do throws(LaunchPlanError) {
+                rlimits.append(try DefaultResourceLimits.parse(text))
+            } catch {
+                throw ValidationError("--default-ulimit: \(error.message)")
+            }
+        }
         do {
             let store = try ImageStore(root: root)
             let configuration = RuntimeConfiguration(
@@ -80,7 +92,7 @@ struct RuntimeOptions: ParsableArguments {
                 network: SandboxNetwork(configDirectory: cniConfDir,
                                         binDirectories: extraPluginFolders + cniBinDir.split(separator: ":").map(String.init),
                                         cacheDirectory: cniCacheDir),
-                shimExecutable: shimPath)
+                shimExecutable: shimPath, defaultRlimits: rlimits)
             return RuntimeDaemon(store: store, runtime: try PodRuntime(configuration: configuration, images: store), socket: socketPath)
         } catch {
             throw ValidationError("cannot open the runtime's state under \(root) and \(state): \(error)")

@@ -28,7 +28,8 @@ struct RuntimeHarness {
 
     /// `exitCheckInterval`: how often the runtime looks for ended containers besides the
     /// inotify watch of their shim folders.
-    static func run(exitCheckInterval: Duration = .milliseconds(20), _ body: (RuntimeHarness) async throws -> Void) async throws {
+    static func run(exitCheckInterval: Duration = .milliseconds(20), defaultRlimits: [LaunchPlan.ResourceLimit] = [],
+                    _ body: (RuntimeHarness) async throws -> Void) async throws {
         try require(Requirement.testImages + [.root, .networkNamespaces, .overlayfs, .program(referencePlugins + "/bridge")])
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
@@ -49,7 +50,7 @@ struct RuntimeHarness {
                 root: root.stateDirectory + "/runtime", state: root.runDirectory + "/runtime", netnsDirectory: root.path + "/run/netns",
                 network: SandboxNetwork(configDirectory: root.cniConfigDirectory, binDirectories: [referencePlugins],
                                         cacheDirectory: root.cniDataDirectory, wrapper: ["ip", "netns", "exec", node.name]),
-                shimExecutable: PackagePaths.product("swiftlet-shim"), cgroupLayout: layout)
+                shimExecutable: PackagePaths.product("swiftlet-shim"), cgroupLayout: layout, defaultRlimits: defaultRlimits)
             let runtime = try PodRuntime(configuration: configuration, images: store)
             let socket = root.runDirectory + "/runtime.sock"
             let ready = AsyncStream.makeStream(of: Void.self)

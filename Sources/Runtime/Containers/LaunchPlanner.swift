@@ -47,11 +47,15 @@ public struct LaunchInputs: Sendable {
     public var targetPIDNamespace: String?
     /// Whether a host path exists (CRI mount sources must).
     public var hostPathExists: @Sendable (String) -> Bool
+    /// The runtime's default resource limits (CRI carries none).
+    public var rlimits: [LaunchPlan.ResourceLimit]
 
     public init(config: Runtime_V1_ContainerConfig, sandbox: SandboxContext, image: ImageConfiguration.RunConfiguration?,
                 rootfs: String, users: UserDatabase = UserDatabase(passwd: "", group: ""), cgroupProcs: [String] = [],
                 oomEvents: String? = nil, logPath: String? = nil,
-                targetPIDNamespace: String? = nil, hostPathExists: @escaping @Sendable (String) -> Bool) {
+                targetPIDNamespace: String? = nil, rlimits: [LaunchPlan.ResourceLimit] = [],
+                hostPathExists: @escaping @Sendable (String) -> Bool) {
+        self.rlimits = rlimits
         self.config = config
         self.sandbox = sandbox
         self.image = image
@@ -130,6 +134,7 @@ public enum LaunchPlanner {
             plan.readonlyPaths = security.readonlyPaths.isEmpty ? defaultReadonlyPaths : security.readonlyPaths
         }
         plan.sysctls = inputs.sandbox.sysctls.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        plan.rlimits = inputs.rlimits
         let resources = config.linux.resources
         if resources.oomScoreAdj != 0 { plan.oomScoreAdjust = Int(resources.oomScoreAdj) }
         if !privileged {

@@ -10,10 +10,13 @@ public struct RuntimeConfiguration: Sendable {
     public var network: SandboxNetwork
     public var shimExecutable: String
     public var cgroupLayout: CgroupLayout
+    /// The resource limits every container starts with (empty: the daemon's own are inherited).
+    public var defaultRlimits: [LaunchPlan.ResourceLimit]
 
     public init(root: String = "/var/lib/swiftlet/runtime", state: String = "/run/swiftlet/runtime",
                 netnsDirectory: String = "/run/netns", network: SandboxNetwork = SandboxNetwork(),
-                shimExecutable: String, cgroupLayout: CgroupLayout = .detect()) {
+                shimExecutable: String, cgroupLayout: CgroupLayout = .detect(), defaultRlimits: [LaunchPlan.ResourceLimit] = []) {
+        self.defaultRlimits = defaultRlimits
         self.root = root
         self.state = state
         self.netnsDirectory = netnsDirectory
