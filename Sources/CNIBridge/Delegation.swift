@@ -41,8 +41,14 @@ public enum Delegation {
         let result: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
         do {
             result = try await Subprocess.run(
-                .name(name), arguments: Arguments(arguments), input: .string(input),
-                output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
+                .name(name), arguments: Arguments(arguments), input: .inputWriter,
+                output: .string(limit: 16 << 20), error: .string(limit: 1 << 20)
+            ) { execution in
+                // Fed here: swift-subprocess's own writer task traps when the tool ends first (see
+                // the proxy's CommandRunner).
+                _ = try? await execution.standardInputWriter.write(input)
+                try? await execution.standardInputWriter.finish()
+            }
         } catch {
             throw CNIError(.networkSetupFailed, "cannot run \(name): \(error)")
         }

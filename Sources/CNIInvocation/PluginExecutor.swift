@@ -55,16 +55,22 @@ public struct PluginExecutor: Sendable {
                 argv[0].hasPrefix("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
                 arguments: Arguments(Array(argv.dropFirst())),
                 environment: .inherit.updating(variables),
-                input: .string(String(decoding: stdin, as: UTF8.self)),
+                input: .inputWriter,
                 output: .string(limit: 4 << 20),
                 error: .string(limit: 1 << 20)
             ) { execution in
                 let limit = timeout
-                return Task {
+                let watchdog = Task {
                     try await Task.sleep(for: limit)
                     timedOut.set()
                     try? execution.send(signal: .kill)
                 }
+                // Fed here, not by swift-subprocess's own writer task: that task is cancelled when
+                // the plugin ends first, and then traps on the pipe it left open. A plugin that
+                // stops reading says why in its status and output.
+                _ = try? await execution.standardInputWriter.write(Array(stdin))
+                try? await execution.standardInputWriter.finish()
+                return watchdog
             }
         } catch {
             throw CNIError(.delegateFailed, "cannot run plugin \(type) (\(executable)): \(error)")

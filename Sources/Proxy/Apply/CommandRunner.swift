@@ -22,7 +22,14 @@ public struct CommandRunner: Sendable {
         do {
             let result = try await Subprocess.run(
                 .name(argv[0]), arguments: Arguments(Array(argv.dropFirst())),
-                input: .string(input ?? ""), output: .string(limit: 256 << 20), error: .string(limit: 1 << 20))
+                input: .inputWriter, output: .string(limit: 256 << 20), error: .string(limit: 1 << 20)
+            ) { execution in
+                // Fed here, not by swift-subprocess's own writer task: that task is cancelled when
+                // the program ends first, and then traps on the pipe it left open (it crashed the
+                // node under load). A program that stops reading says why in its status and stderr.
+                if let input { _ = try? await execution.standardInputWriter.write(input) }
+                try? await execution.standardInputWriter.finish()
+            }
             return Output(succeeded: result.terminationStatus.isSuccess,
                           standardOutput: result.standardOutput, standardError: result.standardError)
         } catch {
