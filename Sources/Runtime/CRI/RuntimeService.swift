@@ -249,7 +249,8 @@ public struct RuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
         try await call {
             let sandbox = try await runtime.sandbox(request.podSandboxID)
             var response = Runtime_V1_PodSandboxStatsResponse()
-            response.stats = await sandboxStats(sandbox)
+            response.stats = await SandboxStatistics.stats(sandbox, layout: runtime.configuration.cgroupLayout,
+                                                           containers: await runningContainers()[sandbox.id] ?? [])
             return response
         }
     }
@@ -258,21 +259,23 @@ public struct RuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
     public func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
         let filter = request.filter
         var response = Runtime_V1_ListPodSandboxStatsResponse()
+        let running = await runningContainers()
         for sandbox in await runtime.allSandboxes() where sandbox.ready {
             guard filter.id.isEmpty || sandbox.id.hasPrefix(filter.id),
                   RuntimeMessages.matches(sandbox.config.labels, selector: filter.labelSelector) else { continue }
-            response.stats.append(await sandboxStats(sandbox))
+            response.stats.append(await SandboxStatistics.stats(sandbox, layout: runtime.configuration.cgroupLayout,
+                                                                containers: running[sandbox.id] ?? []))
         }
         return response
     }
 
-    /// A pod's use, with its running containers' own.
-    func sandboxStats(_ sandbox: SandboxRecord) async -> Runtime_V1_PodSandboxStats {
+    /// The running containers by sandbox ID, read once per call rather than once per pod.
+    func runningContainers() async -> [String: [ContainerRecord]] {
         let running = await runtime.allContainers().filter { record in
-            guard record.sandboxID == sandbox.id, case .running = runtime.progress(record).state else { return false }
+            guard case .running = runtime.progress(record).state else { return false }
             return true
         }
-        return await SandboxStatistics.stats(sandbox, layout: runtime.configuration.cgroupLayout, containers: running)
+        return Dictionary(grouping: running, by: \.sandboxID)
     }
 
     // MARK: - The runtime
