@@ -61,10 +61,17 @@ struct EndpointOptions: ParsableArguments {
     func withClient<Result: Sendable>(
         _ body: (Runtime_V1_ImageService.Client<HTTP2ClientTransport.Posix>, Runtime_V1_RuntimeService.Client<HTTP2ClientTransport.Posix>) async throws -> Result
     ) async throws -> Result {
+        try await withConnection { client in
+            try await body(Runtime_V1_ImageService.Client(wrapping: client), Runtime_V1_RuntimeService.Client(wrapping: client))
+        }
+    }
+
+    /// The gRPC connection itself, for services beside CRI's two.
+    func withConnection<Result: Sendable>(_ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result) async throws -> Result {
         let path = try socketPath
         do {
             return try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext)) { client in
-                try await body(Runtime_V1_ImageService.Client(wrapping: client), Runtime_V1_RuntimeService.Client(wrapping: client))
+                try await body(client)
             }
         } catch let error as RPCError {
             throw ValidationError(error.message)
@@ -140,33 +147,6 @@ struct CtlImageFsInfo: AsyncParsableCommand {
     func run() async throws {
         let info = try await endpoint.withClient { images, _ in try await images.imageFsInfo(.init()) }
         print(try StructuredOutput.render(try info.jsonString(), as: output))
-    }
-}
-
-struct CtlLoad: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "load", abstract: "Load an image tarball (docker save, oci-archive) or OCI layout into the runtime.")
-    @OptionGroup var endpoint: EndpointOptions
-    @Option(help: "Name the image this way instead of by the names in the archive.") var name: String?
-    @Argument(help: "The tarball or layout folder, on this node.") var path: String
-
-    func run() async throws {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard FileManager.default.fileExists(atPath: absolute) else { throw ValidationError("no file at \(absolute)") }
-        var request = Runtime_V1_PullImageRequest()
-        request.image.image = "oci-archive:" + absolute
-        if let name { request.image.annotations["io.swiftlet.image.name"] = name }
-        let start = ContinuousClock.now
-        let (reference, image) = try await endpoint.withClient { images, _ in
-            let pulled = try await images.pullImage(request)
-            var status = Runtime_V1_ImageStatusRequest()
-            status.image.image = pulled.imageRef
-            return (pulled.imageRef, try await images.imageStatus(status).image)
-        }
-        let names = image.repoTags.isEmpty ? "<none>" : image.repoTags.joined(separator: ", ")
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print("Loaded image: \(names) (\(reference), \(ImageTable.humanSize(image.size)) in \(String(format: "%.2f", seconds)) s)")
     }
 }
 

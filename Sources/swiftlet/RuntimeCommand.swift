@@ -112,7 +112,7 @@ struct RuntimeDaemon: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await runtime.watchExits() }
             group.addTask {
-                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)],
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), ImageLoaderService(store: store), RuntimeService(runtime: runtime)],
                                           ready: onListening, stopping: { runtime.events.finishAll() })
                 // The server ended (cancelled): end the exit watcher with it.
                 throw CancellationError()

@@ -26,7 +26,7 @@ struct ImageServiceTests {
             let server = Task {
                 // A server that fails to start ends the stream, so the wait below ends too.
                 defer { ready.continuation.finish() }
-                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), RuntimeService(runtime: pods)],
+                try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store), ImageLoaderService(store: store), RuntimeService(runtime: pods)],
                                           ready: { ready.continuation.yield() })
             }
             defer { server.cancel() }
@@ -85,6 +85,69 @@ struct ImageServiceTests {
             _ = try await images.removeImage(remove)
             #expect(try await images.listImages(.init()).images.isEmpty)
             _ = try await images.removeImage(remove)  // idempotent
+        }
+    }
+
+    @Test("swiftlet's ImageLoader streams the import's progress, then names the image; a refused archive ends it with the reason")
+    func loadWithProgress() async throws {
+        try await withRuntime { images, _, socket, testImages in
+            let archive = testImages.ociArchivePath(testImages.layered)
+            var request = Swiftlet_V1_LoadRequest()
+            request.path = archive
+            request.name = "demo/layered:v1"
+            let messages = try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
+                try await Swiftlet_V1_ImageLoader.Client(wrapping: client).load(request) { response in
+                    var messages: [Swiftlet_V1_LoadProgress] = []
+                    for try await message in response.messages { messages.append(message) }
+                    return messages
+                }
+            }
+            let phases = messages.map(\.phase)
+            #expect(phases.first == .reading && phases.last == .done)
+            #expect(phases == phases.sorted { $0.rawValue < $1.rawValue }, "phases in order: \(phases)")
+            let reading = messages.filter { $0.phase == .reading }
+            let unpacking = messages.filter { $0.phase == .unpacking }
+            var size = stat()
+            #expect(stat(archive, &size) == 0)
+            #expect(reading.last?.bytesRead == UInt64(size.st_size) && reading.last?.bytesTotal == UInt64(size.st_size))
+            #expect(reading.map(\.bytesRead) == reading.map(\.bytesRead).sorted())
+            // Every layer is new to this store; the bytes are the compressed layers'.
+            let layerBytes = testImages.layered.layers.reduce(0) { $0 + UInt64($1.size) }
+            #expect(unpacking.first?.layersUnpacked == 0 && unpacking.first?.bytesRead == 0)
+            #expect(unpacking.last?.layersUnpacked == UInt32(testImages.layered.layers.count))
+            #expect(unpacking.allSatisfy { $0.layersTotal == UInt32(testImages.layered.layers.count) && $0.bytesTotal == layerBytes })
+            #expect(unpacking.last?.bytesRead == layerBytes)
+            #expect(unpacking.map(\.bytesRead) == unpacking.map(\.bytesRead).sorted())
+            #expect(messages.last?.imageRef == testImages.layered.configDigest)
+            #expect(messages.last?.repoTags == ["docker.io/demo/layered:v1"])
+            #expect(try await images.listImages(.init()).images.map(\.id) == [testImages.layered.configDigest])
+
+            request.path = try #require(testImages.hostileArchivePath("dotdot"))
+            request.name = ""
+            do {
+                try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
+                    try await Swiftlet_V1_ImageLoader.Client(wrapping: client).load(request) { response in
+                        for try await _ in response.messages {}
+                    }
+                }
+                Issue.record("a hostile archive was loaded")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("entry \""), "the error names the entry: \(error.message)")
+            }
+            #expect(try await images.listImages(.init()).images.map(\.id) == [testImages.layered.configDigest])
+
+            request.path = "relative/image.tar"
+            do {
+                try await withGRPCClient(transport: .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)) { client in
+                    try await Swiftlet_V1_ImageLoader.Client(wrapping: client).load(request) { response in
+                        for try await _ in response.messages {}
+                    }
+                }
+                Issue.record("a relative path was loaded")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument && error.message.contains("not absolute"))
+            }
         }
     }
 

@@ -60,7 +60,7 @@ struct RuntimeHarness {
                     group.addTask {
                         // A server that fails to start ends the stream, so the wait below ends too.
                         defer { ready.continuation.finish() }
-                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), RuntimeService(runtime: runtime)],
+                        try await CRIServer.serve(socketPath: socket, services: [ImageService(store: store, imagesInUse: { runtime.imagesInUse.digests }), ImageLoaderService(store: store), RuntimeService(runtime: runtime)],
                                                   ready: { ready.continuation.yield() }, stopping: { runtime.events.finishAll() })
                         throw CancellationError()
                     }

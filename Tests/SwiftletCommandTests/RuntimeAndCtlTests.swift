@@ -8,14 +8,14 @@ struct RuntimeAndCtlTests {
     let swiftlet = PackagePaths.product("swiftlet")
 
     /// Starts the runtime under a temporary root, waits for its socket, runs `body`, stops it.
-    func withRuntime(_ body: (_ ctl: @escaping ([String]) async throws -> String, _ images: TestImages, _ runtime: BackgroundProcess, _ socket: String) async throws -> Void) async throws {
+    func withRuntime(arguments extra: [String] = [], _ body: (_ ctl: @escaping ([String]) async throws -> String, _ images: TestImages, _ runtime: BackgroundProcess, _ socket: String) async throws -> Void) async throws {
         try require(Requirement.testImages + [.root])
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
             let socket = root.runDirectory + "/runtime.sock"
             let runtime = try await BackgroundProcess.start(swiftlet, ["runtime", "--root", root.stateDirectory + "/runtime", "--state", root.runDirectory + "/runtime", "--listen", "unix://" + socket,
                                                                            "--netns-dir", root.path + "/run/netns", "--cni-conf-dir", root.cniConfigDirectory,
-                                                                           "--cni-bin-dir", root.cniBinDirectory, "--cni-cache-dir", root.cniDataDirectory])
+                                                                           "--cni-bin-dir", root.cniBinDirectory, "--cni-cache-dir", root.cniDataDirectory] + extra)
             do {
                 let deadline = ContinuousClock.now + .seconds(20)
                 while !FileManager.default.fileExists(atPath: socket), ContinuousClock.now < deadline, runtime.isRunning {
@@ -43,10 +43,11 @@ struct RuntimeAndCtlTests {
 
             let table = try await ctl(["images"]).split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             #expect(table.first == ["IMAGE", "TAG", "IMAGE", "ID", "SIZE"])
-            #expect(table.dropFirst().map { Array($0.prefix(3)) } == [
+            let rows: [[String]] = [
                 ["docker.io/demo/layered", "v1", String(images.layered.configDigest.dropFirst(7).prefix(13))],
                 ["localhost/swiftlet/busybox", "latest", String(images.busybox.configDigest.dropFirst(7).prefix(13))],
-            ])
+            ]
+            #expect(table.dropFirst().map { Array($0.prefix(3)) } == rows)
             #expect(try await ctl(["images", "-q"]) == [images.layered.configDigest, images.busybox.configDigest].joined(separator: "\n") + "\n")
 
             let json = try JSONSerialization.jsonObject(with: Data(try await ctl(["images", "-o", "json"]).utf8)) as? [String: Any]
@@ -64,6 +65,24 @@ struct RuntimeAndCtlTests {
             #expect(try await ctl(["rmi", "demo/layered:v1"]) == "Deleted: docker.io/demo/layered:v1\n")
             #expect(try await ctl(["images", "-q"]) == images.busybox.configDigest + "\n")
             #expect(try await ctl(["version"]).contains("RuntimeName:  swiftlet"))
+        }
+    }
+
+    @Test("load draws its progress on a terminal, and writes only the result line when not on one")
+    func loadProgress() async throws {
+        try require([.program("script")])
+        try await withRuntime { _, images, _, socket in
+            // util-linux's script(1) gives the command a pseudo-terminal and copies what it shows.
+            let command = ["'\(swiftlet)'", "ctl", "-r", "'unix://\(socket)'", "load", "'\(images.ociArchivePath(images.busybox))'"].joined(separator: " ")
+            let shown = try await runChecked("/usr/bin/script", ["-q", "-e", "-c", command, "/dev/null"]).standardOutput
+            #expect(shown.contains("\rreading   ["), "\(shown)")
+            #expect(shown.contains("\runpacking [") && shown.contains("layer 2/2"), "\(shown)")
+            #expect(shown.contains("] 100%"))
+            #expect(shown.contains("\r\u{1B}[KLoaded image: localhost/swiftlet/busybox:latest"), "the bar is cleared before the result: \(shown)")
+
+            let quiet = try await runCommand(swiftlet, ["ctl", "-r", "unix://" + socket, "load", images.ociArchivePath(images.layered)])
+            #expect(quiet.succeeded && quiet.standardError.isEmpty, "\(quiet.standardError)")
+            #expect(quiet.standardOutput.hasPrefix("Loaded image: ") && quiet.standardOutput.split(separator: "\n").count == 1)
         }
     }
 

@@ -47,26 +47,33 @@ public struct ImageService: Runtime_V1_ImageService.SimpleServiceProtocol {
             return response
         }
         for transport in ["oci-archive:", "docker-archive:"] where reference.hasPrefix(transport) {
-            let path = String(reference.dropFirst(transport.count))
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw RPCError(code: .notFound, message: "no file at \(path)")
-            }
-            do {
-                let name = request.image.annotations[Self.nameAnnotation].flatMap { $0.isEmpty ? nil : $0 }
-                guard let first = try await store.importArchive(path, name: name).first else {
-                    throw RPCError(code: .invalidArgument, message: "\(path) holds no image")
-                }
-                response.imageRef = first.id.description
-                return response
-            } catch let error as RPCError {
-                throw error
-            } catch {
-                throw RPCError(code: .invalidArgument, message: "\(error)")
-            }
+            let name = request.image.annotations[Self.nameAnnotation].flatMap { $0.isEmpty ? nil : $0 }
+            response.imageRef = try await Self.importArchive(String(reference.dropFirst(transport.count)), name: name, into: store).id.description
+            return response
         }
         throw RPCError(
             code: .notFound,
             message: "image \"\(reference)\" is not on this node and registry pulls are not supported yet: load it with `swiftlet ctl load <tarball>` or pull `oci-archive:<path>`")
+    }
+
+    /// Imports a tarball or layout folder on the node, answering with the first image it
+    /// holds; failures become the RPC errors CRI clients expect (NotFound for no file,
+    /// InvalidArgument for an archive we refuse, with the reason).
+    static func importArchive(_ path: String, name: String?, into store: ImageStore,
+                              progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImageRecord {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RPCError(code: .notFound, message: "no file at \(path)")
+        }
+        let imported: [ImageRecord]
+        do {
+            imported = try await store.importArchive(path, name: name, progress: progress)
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "\(error)")
+        }
+        guard let first = imported.first else {
+            throw RPCError(code: .invalidArgument, message: "\(path) holds no image")
+        }
+        return first
     }
 
     public func removeImage(request: Runtime_V1_RemoveImageRequest, context: ServerContext) async throws -> Runtime_V1_RemoveImageResponse {

@@ -16,8 +16,8 @@ enum BlockingWork {
 
 extension ImageStore {
     /// `importArchive` on its own thread: what async callers (the CRI server) use.
-    public func importArchive(_ path: String, name: String? = nil) async throws -> [ImageRecord] {
-        try await BlockingWork.run("image import") { try self.importArchive(path, name: name) }
+    public func importArchive(_ path: String, name: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> [ImageRecord] {
+        try await BlockingWork.run("image import") { try self.importArchive(path, name: name, progress: progress) }
     }
 
     /// `remove` on its own thread.

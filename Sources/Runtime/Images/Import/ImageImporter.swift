@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Reads an image tarball into the content store: every file is hashed as it streams in
 /// (blobs named by digest are checked against their name), then the index or Docker manifest
@@ -22,8 +23,10 @@ struct ImageImporter {
     }
 
     /// Imports an `oci-archive` or `docker-archive` tarball, told apart by their contents.
-    func importArchive(_ path: String, name archiveName: String) throws -> Outcome {
+    func importArchive(_ path: String, name archiveName: String, progress: ImportProgressReporter) throws -> Outcome {
         let reader = try ArchiveReader(path: path, name: archiveName)
+        var size = stat()
+        let archiveBytes = stat(path, &size) == 0 ? Int64(size.st_size) : 0
         var files: [String: Digest] = [:]
         var added = Set<Digest>()
         do {
@@ -37,6 +40,9 @@ struct ImageImporter {
                     let count = try reader.read(into: buffer, entry: path)
                     if count == 0 { break }
                     try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                    if progress.isActive {
+                        progress.update(ImportProgress(phase: .reading, bytesRead: reader.fileBytesRead, bytesTotal: archiveBytes))
+                    }
                 }
                 let named = Self.blobDigest(path)
                 let (digest, isNew): (Digest, Bool)
@@ -48,6 +54,8 @@ struct ImageImporter {
                 if isNew { added.insert(digest) }
                 files[path] = digest
             }
+            // Read to the end: the tar's end marker and padding count too.
+            progress.update(ImportProgress(phase: .reading, bytesRead: archiveBytes, bytesTotal: archiveBytes))
             let images: [Imported]
             if let index = files["index.json"] {
                 images = try ociImages(index: index, archive: archiveName)
@@ -67,21 +75,27 @@ struct ImageImporter {
 
     /// Imports an OCI image layout directory: its blobs are copied in and checked against
     /// their names, then read as an oci-archive's would be.
-    func importLayout(_ folder: String, name archiveName: String) throws -> Outcome {
+    func importLayout(_ folder: String, name archiveName: String, progress: ImportProgressReporter) throws -> Outcome {
         var added = Set<Digest>()
         do {
             var files: [String: Digest] = [:]
+            var regularFiles: [(relative: String, size: Int64)] = []
             let enumerator = FileManager.default.enumerator(atPath: folder)
             while let relative = enumerator?.nextObject() as? String {
-                let path = folder + "/" + relative
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                    let handle = FileHandle(forReadingAtPath: path)
-                else { continue }
+                var status = stat()
+                guard stat(folder + "/" + relative, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+                regularFiles.append((relative, Int64(status.st_size)))
+            }
+            let layoutBytes = regularFiles.reduce(0) { $0 + $1.size }
+            var bytesRead: Int64 = 0
+            for (relative, _) in regularFiles {
+                guard let handle = FileHandle(forReadingAtPath: folder + "/" + relative) else { continue }
                 defer { try? handle.close() }
                 let writer = try store.writer()
                 while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
                     try chunk.withUnsafeBytes { try writer.write($0) }
+                    bytesRead += Int64(chunk.count)
+                    progress.update(ImportProgress(phase: .reading, bytesRead: bytesRead, bytesTotal: layoutBytes))
                 }
                 do {
                     let (digest, isNew) = try writer.commit(expecting: Self.blobDigest(relative))

@@ -88,6 +88,11 @@ final class ArchiveReader {
         archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 
+    /// Bytes read from the file so far, before decompression: how far through it we are.
+    var fileBytesRead: Int64 {
+        Int64(archive_filter_bytes(source ?? archive, -1))
+    }
+
     /// The next entry's header, or nil at the end of the archive.
     func next() throws(Failure) -> LayerEntry? {
         var entryPointer: OpaquePointer?

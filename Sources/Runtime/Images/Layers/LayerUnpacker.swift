@@ -28,8 +28,10 @@ public struct LayerUnpacker: Sendable {
 
     /// Unpacks `path` (tar, tar+gzip or tar+zstd) into the existing, empty directory `root`.
     /// `name` is how errors call the layer (its digest). With `diffID`, the decompressed
-    /// stream must hash to it (checked in the same pass).
-    public func unpack(layerAt path: String, named name: String, into root: String, diffID: Digest? = nil) throws(UnpackError) -> Summary {
+    /// stream must hash to it (checked in the same pass). `progress` hears, after every entry,
+    /// how many bytes of the file have been read.
+    public func unpack(layerAt path: String, named name: String, into root: String, diffID: Digest? = nil,
+                       progress: (Int64) -> Void = { _ in }) throws(UnpackError) -> Summary {
         let reader: ArchiveReader
         do {
             reader = try ArchiveReader(path: path, name: name, digestUncompressed: diffID != nil)
@@ -65,6 +67,7 @@ public struct LayerUnpacker: Sendable {
                 throw UnpackError(archive: name, entry: entry.path, reason: "\(error)")
             }
             summary.entries += 1
+            progress(reader.fileBytesRead)
         }
         do {
             try session.finishDirectoryTimes()

@@ -65,25 +65,25 @@ public final class ImageStore: Sendable {
     /// Imports every image of an oci-archive or docker-archive tarball, or of an OCI layout
     /// directory, and unpacks its layers.
     /// `name`, when given, replaces the names the archive carries. All or nothing.
+    /// `progress` hears how far the import has come, from the importing thread.
     @discardableResult
-    public func importArchive(_ path: String, name: String? = nil) throws -> [ImageRecord] {
+    public func importArchive(_ path: String, name: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> [ImageRecord] {
         let override = try name.map { try ImageReference(parsing: $0) }
+        let reporter = ImportProgressReporter(progress)
         return try writeLock.withLock { _ in
             let importer = ImageImporter(store: content, platform: platform)
             let archiveName = (path as NSString).lastPathComponent
             var isDirectory: ObjCBool = false
             let outcome = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-                ? try importer.importLayout(path, name: archiveName)
-                : try importer.importArchive(path, name: archiveName)
+                ? try importer.importLayout(path, name: archiveName, progress: reporter)
+                : try importer.importArchive(path, name: archiveName, progress: reporter)
             var createdSnapshots: [Digest] = []
             do {
+                try unpackLayers(of: outcome.images, created: &createdSnapshots, progress: reporter)
                 var result: [ImageRecord] = []
                 for image in outcome.images {
                     let diffIDs = image.configuration.rootfs.diff_ids
                     let chainIDs = Digest.chainIDs(diffIDs)
-                    for (index, layer) in image.parsedManifest.layers.enumerated() {
-                        if try unpackSnapshot(layer: layer, diffID: diffIDs[index], chainID: chainIDs[index]) { createdSnapshots.append(chainIDs[index]) }
-                    }
                     let names = override.map { [$0] } ?? image.names
                     var record = ImageRecord(
                         id: image.parsedManifest.config.digest, names: [], repoDigests: [], manifest: image.manifest,
@@ -112,17 +112,46 @@ public final class ImageStore: Sendable {
     /// The snapshot folders of an image, lowest layer first (overlayfs wants them reversed).
     public func snapshotPaths(_ record: ImageRecord) -> [String] { record.chainIDs.map(snapshotPath) }
 
-    /// Unpacks a layer into `snapshots/<chain ID>` unless another image already did;
-    /// true when it made a new one.
-    private func unpackSnapshot(layer: Descriptor, diffID: Digest, chainID: Digest) throws -> Bool {
+    /// Unpacks every layer of the images that no earlier import unpacked (each stack of layers
+    /// once: images of one archive share their base), lowest first, noting the snapshots made.
+    private func unpackLayers(of images: [ImageImporter.Imported], created: inout [Digest], progress: ImportProgressReporter) throws {
+        var pending: [(layer: Descriptor, diffID: Digest, chainID: Digest)] = []
+        var seen = Set<Digest>()
+        for image in images {
+            let diffIDs = image.configuration.rootfs.diff_ids
+            for (index, chainID) in Digest.chainIDs(diffIDs).enumerated() where seen.insert(chainID).inserted {
+                if !FileManager.default.fileExists(atPath: snapshotPath(chainID)) {
+                    pending.append((image.parsedManifest.layers[index], diffIDs[index], chainID))
+                }
+            }
+        }
+        let totalBytes = pending.reduce(Int64(0)) { $0 + $1.layer.size }
+        var doneBytes: Int64 = 0
+        var status = ImportProgress(phase: .unpacking, bytesRead: 0, bytesTotal: totalBytes, layersTotal: pending.count)
+        progress.update(status)
+        for layer in pending {
+            try unpackSnapshot(layer: layer.layer, diffID: layer.diffID, chainID: layer.chainID) { read in
+                status.bytesRead = doneBytes + min(read, layer.layer.size)
+                progress.update(status)
+            }
+            created.append(layer.chainID)
+            doneBytes += layer.layer.size
+            status.bytesRead = doneBytes
+            status.layersUnpacked += 1
+            progress.update(status)
+        }
+    }
+
+    /// Unpacks a layer into `snapshots/<chain ID>`, through a temporary folder renamed when
+    /// complete, so a crash never leaves a snapshot that looks finished.
+    private func unpackSnapshot(layer: Descriptor, diffID: Digest, chainID: Digest, progress: (Int64) -> Void) throws {
         let target = snapshotPath(chainID)
-        if FileManager.default.fileExists(atPath: target) { return false }
         let temporary = snapshotsFolder + "/.unpacking-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
         do {
-            _ = try unpacker.unpack(layerAt: content.path(of: layer.digest), named: layer.digest.description, into: temporary, diffID: diffID)
+            _ = try unpacker.unpack(
+                layerAt: content.path(of: layer.digest), named: layer.digest.description, into: temporary, diffID: diffID, progress: progress)
             try systemCall("rename", target) { rename(temporary, target) }
-            return true
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
