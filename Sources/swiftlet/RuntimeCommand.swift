@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import KubeAPI
 import Runtime
 
 /// `swiftlet runtime`: the CRI runtime daemon (ImageService and RuntimeService on a unix
@@ -67,7 +68,28 @@ struct RuntimeOptions: ParsableArguments {
             help: "A resource limit every container starts with, name=soft:hard (nofile=1024:4096); repeat for several (none: containers inherit the runtime's).")
     var defaultUlimits: [String] = []
 
+    @Flag(name: .customLong("image-device-nodes"),
+          help: "Unpack the character and block devices that image layers carry. Off by default: such a layer is refused as hostile, as containers get their devices from the runtime.")
+    var imageDeviceNodes = false
+
+    @Option(name: .customLong("max-layer-size"),
+            help: "The most data one image layer may unpack to, as a quantity (64Gi, 500Mi); a layer beyond it is refused (a decompression bomb).")
+    var maxLayerSize = "64Gi"
+
     var socketPath: String { String(listen.dropFirst("unix://".count)) }
+
+    /// What image layers may hold, from the flags.
+    func layerLimits() throws -> LayerUnpacker.Limits {
+        var limits = LayerUnpacker.Limits()
+        limits.allowDeviceNodes = imageDeviceNodes
+        do throws(QuantityError) {
+            limits.maximumBytes = try Quantity(parsing: maxLayerSize).value
+        } catch {
+            throw ValidationError("--max-layer-size: \(error)")
+        }
+        guard limits.maximumBytes > 0 else { throw ValidationError("--max-layer-size must be more than 0, not \(maxLayerSize)") }
+        return limits
+    }
 
     /// Opens the runtime's state; `extraPluginFolders` come before `--cni-bin-dir` (the node puts
     /// its own plugins, beside this program, there).
@@ -85,8 +107,9 @@ struct RuntimeOptions: ParsableArguments {
                 throw ValidationError("--default-ulimit: \(error.message)")
             }
         }
+        let limits = try layerLimits()
         do {
-            let store = try ImageStore(root: root)
+            let store = try ImageStore(root: root, limits: limits)
             let configuration = RuntimeConfiguration(
                 root: root, state: state, netnsDirectory: netnsDir,
                 network: SandboxNetwork(configDirectory: cniConfDir,

@@ -86,6 +86,27 @@ struct RuntimeAndCtlTests {
         }
     }
 
+    @Test("the operator sets what layers may hold: a smaller unpack limit refuses a bigger layer, and device nodes can be let in")
+    func layerLimitFlags() async throws {
+        try await withRuntime(arguments: ["--max-layer-size", "100Ki"]) { _, images, _, socket in
+            let refused = try await runCommand(swiftlet, ["ctl", "-r", "unix://" + socket, "load", images.ociArchivePath(images.busybox)])
+            #expect(!refused.succeeded)
+            #expect(refused.standardError.contains("the layer expands beyond 102400 bytes"), "\(refused.standardError)")
+            #expect(try await runChecked(swiftlet, ["ctl", "-r", "unix://" + socket, "images", "-q"]).standardOutput.isEmpty)
+        }
+        let deviceNodes = try #require(try await TestImages.shared().hostileArchivePath("device-node"))
+        try await withRuntime(arguments: ["--image-device-nodes"]) { ctl, _, _, _ in
+            let loaded = try await ctl(["load", "--name", "devices:v1", deviceNodes])
+            #expect(loaded.hasPrefix("Loaded image: docker.io/library/devices:v1"), "\(loaded)")
+        }
+        try await withRuntime { _, _, _, socket in
+            let refused = try await runCommand(swiftlet, ["ctl", "-r", "unix://" + socket, "load", deviceNodes])
+            #expect(!refused.succeeded && refused.standardError.contains("device"), "\(refused.standardError)")
+        }
+        let bad = try await runCommand(swiftlet, ["runtime", "--max-layer-size", "lots"])
+        #expect(!bad.succeeded && bad.standardError.contains("--max-layer-size"), "\(bad.standardError)")
+    }
+
     @Test("the runtime stops on SIGTERM and takes its socket along; ctl then says what is wrong")
     func stopsCleanly() async throws {
         try await withRuntime { _, _, runtime, socket in
