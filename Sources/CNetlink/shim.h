@@ -8,3 +8,4 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include "bridge_vlan.h"

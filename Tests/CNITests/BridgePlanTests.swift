@@ -21,7 +21,7 @@ struct BridgePlanTests {
         (#"{"bridge":"a-bridge-name-too-long","ipam":{"type":"x"}}"#, "bridge 'a-bridge-name-too-long'"),
         (#"{"mtu":40,"ipam":{"type":"x"}}"#, "mtu 40"),
         (#"{"vlan":5000,"ipam":{"type":"x"}}"#, "vlan 5000"),
-        (#"{"vlan":10,"ipam":{"type":"x"}}"#, "vlan 10"),
+        (#"{"bridge":"podbridge01","isGateway":true,"vlan":1000,"ipam":{"type":"x"}}"#, "vlan 1000: the gateway interface 'podbridge01.1000'"),
     ])
     func invalidFields(json: String, expected: String) {
         do {
@@ -30,6 +30,16 @@ struct BridgePlanTests {
         } catch {
             #expect(error.message.contains(expected), "\(error.message)")
         }
+    }
+
+    @Test("vlan: 0 means none; a VLAN's gateway is <bridge>.<vlan>; the default VLAN is kept unless told otherwise")
+    func vlanFields() throws {
+        #expect(try plan(#"{"vlan":0,"ipam":{"type":"x"}}"#).vlan == nil)
+        let tagged = try plan(#"{"bridge":"swbr0","vlan":100,"isGateway":true,"ipam":{"type":"x"}}"#)
+        #expect(tagged.vlan == 100 && tagged.vlanGatewayName == "swbr0.100" && tagged.preserveDefaultVlan)
+        #expect(try plan(#"{"vlan":100,"preserveDefaultVlan":false,"ipam":{"type":"x"}}"#).preserveDefaultVlan == false)
+        // Without a gateway no interface is named after the VLAN, so a long bridge name is fine.
+        #expect(try plan(#"{"bridge":"podbridge01","vlan":1000,"ipam":{"type":"x"}}"#).vlan == 1000)
     }
 
     @Test("a default route through each family's gateway is added unless IPAM gave one")

@@ -198,7 +198,7 @@ struct BridgePluginTests {
             try await withNetworkNamespaces("pod") { pods in
                 let cases: [(String, String)] = [
                     (node.config(extra: #","mtu":10"#), #""code":7"#),
-                    (node.config(extra: #","vlan":12"#), #""code":2"#),
+                    (node.config(extra: #","vlan":5000"#), #""code":7"#),
                     (#"{"cniVersion":"1.0.0","name":"podnet","type":"swiftlet-bridge"}"#, "'ipam'"),
                     (node.config(ipam: "no-such-ipam"), "no-such-ipam"),
                     (node.config(version: "2.0.0"), #""code":1"#),

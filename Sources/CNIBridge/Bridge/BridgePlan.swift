@@ -9,7 +9,17 @@ public struct BridgePlan: Equatable, Sendable {
     public var mtu: Int?
     public var hairpinMode = false
     public var promiscMode = false
+    /// The pods' VLAN: the bridge filters by VLAN and each pod's port has this one as its
+    /// untagged PVID. nil: no VLAN filtering (0 in the config means the same).
+    public var vlan: UInt16?
+    /// Whether a pod's port stays in the bridge's default VLAN 1 beside `vlan` (the reference
+    /// plugin's `preserveDefaultVlan`, true unless set).
+    public var preserveDefaultVlan = true
     public var ipamType: String
+
+    /// The host interface that holds a VLAN's gateway addresses (`<bridge>.<vlan>`, as the
+    /// reference plugin names it): the bridge's own address is in VLAN 1, not the pods'.
+    public var vlanGatewayName: String? { vlan.map { "\(bridgeName).\($0)" } }
 
     struct Fields: Decodable {
         let bridge: String?
@@ -21,6 +31,7 @@ public struct BridgePlan: Equatable, Sendable {
         let hairpinMode: Bool?
         let promiscMode: Bool?
         let vlan: Int?
+        let preserveDefaultVlan: Bool?
         let ipam: NetworkConfig.IPAMSection?
     }
 
@@ -42,14 +53,18 @@ public struct BridgePlan: Equatable, Sendable {
         if let mtu = fields.mtu, !(68...65535).contains(mtu) {
             throw CNIError(.invalidNetworkConfig, "mtu \(mtu) is outside 68-65535")
         }
-        if let vlan = fields.vlan, vlan != 0 {
-            guard (1...4094).contains(vlan) else { throw CNIError(.invalidNetworkConfig, "vlan \(vlan) is outside 1-4094") }
-            throw CNIError(.unsupportedField, "vlan \(vlan): VLAN tagging is not supported by swiftlet-bridge yet")
-        }
         mtu = fields.mtu
         isDefaultGateway = fields.isDefaultGateway ?? false
         // A default gateway must be a gateway (the reference plugin does the same).
         isGateway = (fields.isGateway ?? false) || isDefaultGateway
+        if let vlan = fields.vlan, vlan != 0 {
+            guard (1...4094).contains(vlan) else { throw CNIError(.invalidNetworkConfig, "vlan \(vlan) is outside 1-4094") }
+            self.vlan = UInt16(vlan)
+            if isGateway, let name = vlanGatewayName, let problem = PluginEnvironment.interfaceNameProblem(name) {
+                throw CNIError(.invalidNetworkConfig, "vlan \(vlan): the gateway interface '\(name)' \(problem); use a shorter bridge name")
+            }
+        }
+        preserveDefaultVlan = fields.preserveDefaultVlan ?? true
         forceAddress = fields.forceAddress ?? false
         ipMasq = fields.ipMasq ?? false
         hairpinMode = fields.hairpinMode ?? false

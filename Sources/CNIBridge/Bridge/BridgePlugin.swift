@@ -1,4 +1,5 @@
 import CNI
+import CNetlink
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -36,6 +37,7 @@ public struct BridgePlugin: CNIPlugin {
             try netlink {
                 try host.setMaster(hostVeth, masterIndex: bridge.index)
                 if plan.hairpinMode { try host.setHairpin(hostVeth) }
+                try joinVlan(hostVeth, plan, on: host)
                 try host.setUp(hostVeth)
             }
             var result = try await ipamAdd(plan, request)
@@ -63,8 +65,12 @@ public struct BridgePlugin: CNIPlugin {
                 }
             }
 
+            // With a VLAN, the gateway is an interface in the pods' VLAN, not the bridge itself.
+            var vlanGateway: LinkInfo?
             if plan.isGateway {
-                try assignGateways(result.ips, to: plan, bridgeIndex: bridge.index, on: host)
+                vlanGateway = try ensureVlanGateway(plan, bridge: bridge, on: host)
+                try assignGateways(result.ips, to: plan, linkName: vlanGateway?.name ?? plan.bridgeName,
+                                   linkIndex: vlanGateway?.index ?? bridge.index, on: host)
                 try enableForwarding(for: Set(result.ips.map(\.address.address.family)))
             }
             try netlink { try host.setUp(plan.bridgeName) }
@@ -85,6 +91,7 @@ public struct BridgePlugin: CNIPlugin {
                 CNIResult.Interface(name: hostVeth, mac: hostNow?.mac),
                 CNIResult.Interface(name: ifname, mac: podLink.mac, sandbox: netns),
             ]
+            if let vlanGateway { result.interfaces.append(CNIResult.Interface(name: vlanGateway.name, mac: vlanGateway.mac)) }
             for index in result.ips.indices { result.ips[index].interface = 2 }
             result.routes = routes
             result.cniVersion = request.config.cniVersion
@@ -222,10 +229,11 @@ public struct BridgePlugin: CNIPlugin {
     // MARK: - Steps
 
     func ensureBridge(_ plan: BridgePlan, on host: NetlinkSession) throws(CNIError) -> LinkInfo {
-        try netlink {
-            try host.addBridge(named: plan.bridgeName, mtu: plan.mtu)
+        let made = try netlink {
+            let made = try host.addBridge(named: plan.bridgeName, mtu: plan.mtu)
             if plan.promiscMode { try host.setPromiscuous(plan.bridgeName) }
             try host.setUp(plan.bridgeName)
+            return made
         }
         guard let bridge = try netlink({ try host.link(named: plan.bridgeName) }) else {
             throw CNIError(.networkSetupFailed, "bridge \(plan.bridgeName) vanished after it was created")
@@ -233,12 +241,64 @@ public struct BridgePlugin: CNIPlugin {
         guard bridge.kind == "bridge" else {
             throw CNIError(.invalidNetworkConfig, "\(plan.bridgeName) exists but is a \(bridge.kind ?? "plain device"), not a bridge")
         }
+        // Also on a bridge made before: pods in VLAN 1 (every port's default) are unaffected.
+        if let vlan = plan.vlan {
+            do {
+                try host.setVlanFiltering(bridgeIndex: bridge.index, enabled: true)
+            } catch {
+                if made { try? host.deleteLink(named: plan.bridgeName) }
+                guard error.notSupported else { throw CNIError(.networkSetupFailed, "\(error)") }
+                throw CNIError(.unsupportedField,
+                               "vlan \(vlan): this kernel's bridges cannot filter by VLAN (it is built without CONFIG_BRIDGE_VLAN_FILTERING); remove 'vlan' from the configuration or use a kernel that has it")
+            }
+        }
         return bridge
     }
 
-    /// Puts each gateway on the bridge with its network's prefix. An address of the same network
-    /// that is not the gateway is an error, or is replaced when `forceAddress` is set.
-    func assignGateways(_ ips: [CNIResult.IPConfig], to plan: BridgePlan, bridgeIndex: Int32, on host: NetlinkSession) throws(CNIError) {
+    /// Puts a bridge port in the plan's VLAN as its untagged PVID, and out of VLAN 1 unless
+    /// `preserveDefaultVlan`.
+    func joinVlan(_ port: String, _ plan: BridgePlan, on host: NetlinkSession) throws {
+        guard let vlan = plan.vlan else { return }
+        guard let link = try host.link(named: port) else { throw NetlinkError(operation: "find \(port)", code: -NLE_OBJ_NOTFOUND) }
+        try host.addPortVlan(portIndex: link.index, vid: vlan, native: true)
+        if !plan.preserveDefaultVlan && vlan != 1 { try host.removePortVlan(portIndex: link.index, vid: 1) }
+    }
+
+    /// The VLAN's gateway interface (`<bridge>.<vlan>`), made on first use and shared by every
+    /// pod of the VLAN: a veth pair in the node's namespace, one end in the VLAN on the bridge,
+    /// the other holding the gateway addresses. nil without a VLAN.
+    func ensureVlanGateway(_ plan: BridgePlan, bridge: LinkInfo, on host: NetlinkSession) throws(CNIError) -> LinkInfo? {
+        guard let name = plan.vlanGatewayName else { return nil }
+        if let existing = try netlink({ try host.link(named: name) }) { return existing }
+        let port = Self.hostVethName()
+        do {
+            try host.addVeth(hostName: port, peerName: name, peerNamespace: nil, mtu: plan.mtu ?? (bridge.mtu > 0 ? bridge.mtu : nil))
+        } catch where error.alreadyExists {
+            // Another pod's ADD made it meanwhile.
+            if let made = try netlink({ try host.link(named: name) }) { return made }
+        } catch {
+            throw CNIError(.networkSetupFailed, "\(error)")
+        }
+        do {
+            try host.setMaster(port, masterIndex: bridge.index)
+            try joinVlan(port, plan, on: host)
+            try host.setUp(port)
+            try host.setUp(name)
+        } catch {
+            try? host.deleteLink(named: port)
+            throw CNIError(.networkSetupFailed, "vlan gateway \(name): \(error)")
+        }
+        guard let made = try netlink({ try host.link(named: name) }) else {
+            throw CNIError(.networkSetupFailed, "vlan gateway \(name) vanished after it was created")
+        }
+        return made
+    }
+
+    /// Puts each gateway on the gateway interface (the bridge, or the VLAN's) with its network's
+    /// prefix. An address of the same network that is not the gateway is an error, or is
+    /// replaced when `forceAddress` is set.
+    func assignGateways(_ ips: [CNIResult.IPConfig], to plan: BridgePlan, linkName: String, linkIndex bridgeIndex: Int32,
+                        on host: NetlinkSession) throws(CNIError) {
         let present = try netlink { try host.addresses(ofLinkAt: bridgeIndex) }
         for ip in ips {
             guard let gateway = ip.gateway else { continue }
@@ -248,7 +308,7 @@ public struct BridgePlugin: CNIPlugin {
                 && IPNetwork(address: other.address, prefixLength: ip.address.prefixLength).network == wanted.network {
                 guard plan.forceAddress else {
                     throw CNIError(.invalidNetworkConfig,
-                                   "bridge \(plan.bridgeName) already has \(other) in the pod network; set forceAddress to replace it with \(wanted)")
+                                   "\(linkName) already has \(other) in the pod network; set forceAddress to replace it with \(wanted)")
                 }
                 try netlink { try host.deleteAddress(other, fromLinkAt: bridgeIndex) }
             }

@@ -48,26 +48,30 @@ extension NetlinkSession {
     }
 
     /// Creates a bridge; an existing link of that name is left as it is (the caller verifies it).
-    public func addBridge(named name: String, mtu: Int?) throws(NetlinkError) {
+    /// True when it made the bridge.
+    @discardableResult
+    public func addBridge(named name: String, mtu: Int?) throws(NetlinkError) -> Bool {
         guard let bridge = rtnl_link_alloc() else { throw NetlinkError(operation: "rtnl_link_alloc", code: -NLE_NOMEM) }
         defer { rtnl_link_put(bridge) }
         rtnl_link_set_name(bridge, name)
         try check("rtnl_link_set_type(bridge)", rtnl_link_set_type(bridge, "bridge"))
         if let mtu { rtnl_link_set_mtu(bridge, UInt32(mtu)) }
         let code = rtnl_link_add(socket, bridge, NLM_F_CREATE | NLM_F_EXCL)
-        if code == -NLE_EXIST { return }
+        if code == -NLE_EXIST { return false }
         try check("create bridge \(name)", code)
+        return true
     }
 
-    /// Creates a veth pair: `hostName` here, `peerName` directly inside the namespace `peerNamespace` (an open fd).
-    public func addVeth(hostName: String, peerName: String, peerNamespace: Int32, mtu: Int?) throws(NetlinkError) {
+    /// Creates a veth pair: `hostName` here, `peerName` directly inside the namespace `peerNamespace`
+    /// (an open fd), or here too when it is nil.
+    public func addVeth(hostName: String, peerName: String, peerNamespace: Int32?, mtu: Int?) throws(NetlinkError) {
         guard let veth = rtnl_link_veth_alloc() else { throw NetlinkError(operation: "rtnl_link_veth_alloc", code: -NLE_NOMEM) }
         defer { rtnl_link_put(veth) }
         rtnl_link_set_name(veth, hostName)
         let peer = rtnl_link_veth_get_peer(veth)!
         defer { rtnl_link_put(peer) }
         rtnl_link_set_name(peer, peerName)
-        rtnl_link_set_ns_fd(peer, peerNamespace)
+        if let peerNamespace { rtnl_link_set_ns_fd(peer, peerNamespace) }
         if let mtu {
             rtnl_link_set_mtu(veth, UInt32(mtu))
             rtnl_link_set_mtu(peer, UInt32(mtu))

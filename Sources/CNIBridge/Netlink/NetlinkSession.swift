@@ -12,6 +12,8 @@ public struct NetlinkError: Error, CustomStringConvertible {
     /// libnl's "object exists" (NLE_EXIST), which the ensure-style calls tolerate.
     var alreadyExists: Bool { abs(code) == NLE_EXIST }
     var notFound: Bool { abs(code) == NLE_OBJ_NOTFOUND || abs(code) == NLE_NODEV }
+    /// The kernel lacks the feature (EOPNOTSUPP).
+    var notSupported: Bool { abs(code) == NLE_OPNOTSUPP }
 }
 
 /// An rtnetlink socket in the network namespace of the thread that opened it. A socket keeps
