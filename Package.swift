@@ -128,6 +128,7 @@ let package = Package(
             name: "Kubelet",
             dependencies: [
                 "KubeAPI", "CRIAPI", "SwiftletVersion", "CLinux",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -78,6 +78,12 @@ public final class Kubelet: Sendable {
             await finishedTerminating(work)
         }
         defer { workers.stopAll() }
+        // A probe result that flips syncs its pod, so status and restarts follow at once.
+        syncer.probes.wake.withLock { $0 = { [weak workers] uid in workers?.wake(uid: uid) } }
+        defer {
+            syncer.probes.stopAll()
+            Task { await syncer.probes.prober.shutdown() }
+        }
         let server = configuration.serveAPI ? try await startServer(workers: workers, configs: configs, connection: connection, addresses: hostIPs) : nil
         defer { if let server { Task { await server.stop() } } }
         let sourcesReady = SourcesReady(expected: (client != nil ? 1 : 0) + (configuration.podManifestPath != nil ? 1 : 0))

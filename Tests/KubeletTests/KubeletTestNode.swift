@@ -22,6 +22,8 @@ final class KubeletTestNode: @unchecked Sendable {
     let cgroupRoot: String
     var runtime: BackgroundProcess?
     var kubelet: Task<Void, any Error>?
+    /// The kubelet as a process of its own in the node's namespace (`startKubeletProcess`).
+    var kubeletProcess: BackgroundProcess?
     var socket: String { root.runDirectory + "/runtime.sock" }
 
     static var requirements: [Requirement] {
@@ -42,7 +44,8 @@ final class KubeletTestNode: @unchecked Sendable {
         try await withTemporaryRoot { root in
             let node = try await NetworkNamespace.create(role: "node")
             let api = try TestAPIServer()
-            try await api.start()
+            // Reachable at one URL from this process and from the node's namespace.
+            try await api.start { port in try await node.boundSocket(port: port) }
             var configuration = try Kubeconfig.parse(try api.kubeconfig(user: "system:node:\(nodeName)", groups: ["system:nodes"])).clientConfiguration()
             configuration.queriesPerSecond = 1000
             configuration.burst = 1000
@@ -61,6 +64,7 @@ final class KubeletTestNode: @unchecked Sendable {
                 failure = error
             }
             await testNode.stopKubelet()
+            if let process = testNode.kubeletProcess, process.isRunning { _ = try? await process.stop() }
             // Pods go through the runtime, so their networks are torn down by CNI DEL.
             if testNode.runtime?.isRunning == true {
                 for pod in ((try? await testNode.ctl(["pods", "-q"])) ?? "").split(separator: "\n") {
@@ -134,6 +138,27 @@ final class KubeletTestNode: @unchecked Sendable {
             Issue.record("the kubelet ended before it was ready: \(result)")
         }
         return kubelet
+    }
+
+    /// `swiftlet kubelet` as its own process in the node's namespace, as an operator runs it:
+    /// for what the kubelet does from the node's network (probes reach the pods there), which
+    /// the kubelet in this process, in the host's namespace, cannot.
+    func startKubeletProcess() async throws {
+        let kubeconfig = root.path + "/kubelet.kubeconfig"
+        try api.kubeconfig(user: "system:node:\(Self.nodeName)", groups: ["system:nodes"]).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let process = try await BackgroundProcess.start("nsenter", [
+            "--net=" + node.path, swiftlet, "kubelet", "--kubeconfig", kubeconfig, "--node-name", Self.nodeName, "--node-ip", "10.90.0.1",
+            "--container-runtime-endpoint", "unix://" + socket, "--root-dir", root.stateDirectory + "/kubelet",
+            "--pod-logs-dir", root.podLogDirectory, "--cgroup-root", cgroupRoot, "--restart-backoff-base", "1s",
+            "--restart-backoff-max", "4s", "--sync-frequency", "2s", "--node-status-update-frequency", "500ms",
+        ])
+        kubeletProcess = process
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if (try? await client.get(Node.self, name: Self.nodeName)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("the kubelet process did not register its node: \(process.standardError.suffix(2000))")
     }
 
     /// A static pod manifest: one container of the test image running `command` (a YAML list).

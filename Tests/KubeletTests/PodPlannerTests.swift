@@ -140,6 +140,19 @@ import Testing
         #expect(actions.startContainers.isEmpty)
     }
 
+    @Test func theInstanceBeforeTheNewestStaysForLastStateAndOlderOnesGo() {
+        let pod = Fixtures.pod(["app"])
+        let observed = ObservedPod(sandboxes: [Fixtures.sandbox()], containers: [
+            Fixtures.container("app", .exited, attempt: 0, exitCode: 1), Fixtures.container("app", .exited, attempt: 1, exitCode: 1),
+            Fixtures.container("app", .running, attempt: 2),
+        ])
+        let actions = plan(pod, observed)
+        #expect(actions.removeContainers == ["app-0"])
+        let status = PodStatusBuilder(runtimeName: "swiftlet", hostIPs: []).status(
+            pod: pod, observed: observed, waiting: [:], previous: nil, finished: false, now: now)
+        #expect(status.containerStatuses?.first?.lastState?.terminated?.containerID == "swiftlet://app-1")
+    }
+
     @Test func terminatingKillsEverythingThenRemovesIt() {
         let pod = Fixtures.pod(["a", "b"])
         let observed = ObservedPod(sandboxes: [Fixtures.sandbox()], containers: [Fixtures.container("a", .running), Fixtures.container("b", .exited)])

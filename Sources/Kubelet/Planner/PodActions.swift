@@ -6,8 +6,21 @@ public struct PodActions: Sendable, Hashable {
     public struct Kill: Sendable, Hashable {
         public var id: String
         public var name: String
-        /// Why, for the `Killing` event: "spec changed", "sandbox changed", "pod deleted".
+        /// Why, for the `Killing` event: "spec changed", "sandbox changed", "pod deleted",
+        /// "failed liveness probe".
         public var reason: String
+        /// A probe's own grace period (`terminationGracePeriodSeconds` on the probe), else the pod's.
+        public var gracePeriod: Int64?
+
+        public init(id: String, name: String, reason: String, gracePeriod: Int64? = nil) {
+            self.id = id
+            self.name = name
+            self.reason = reason
+            self.gracePeriod = gracePeriod
+        }
+
+        /// Killed because a probe failed: the container is restarted as its policy says.
+        public var isProbeFailure: Bool { reason.hasSuffix("probe") }
     }
 
     public struct Start: Sendable, Hashable {

@@ -5,8 +5,10 @@ import KubeAPI
 /// holds go in, the actions of one sync come out (upstream's `computePodActions`). It never reads
 /// the clock or the runtime itself; `now` and the back-off state are handed in.
 public enum PodPlanner {
+    /// `unhealthy`: running containers whose liveness or startup probe failed, by container ID,
+    /// with the reason; they are killed, and restarted as the restart policy says once they exit.
     public static func plan(
-        pod: Pod, observed: ObservedPod, terminating: Bool, backoff: RestartBackoff, now: Date
+        pod: Pod, observed: ObservedPod, terminating: Bool, backoff: RestartBackoff, now: Date, unhealthy: [String: String] = [:]
     ) -> PodActions {
         let spec = pod.spec ?? PodSpec()
         let uid = pod.metadata.uid ?? ""
@@ -45,6 +47,9 @@ public enum PodPlanner {
         let known = Set(((spec.initContainers ?? []) + spec.containers).map(\.name))
         for container in observed.containers where container.state != .running {
             if let latest = observed.latest(container.name), latest.id != container.id, known.contains(container.name) {
+                // The instance before the newest stays while it is in the current sandbox: it is
+                // the container's lastState (upstream's GC keeps one dead container per name).
+                if container.id == inSandbox.previous(container.name)?.id { continue }
                 actions.removeContainers.append(container.id)
             }
         }
@@ -85,7 +90,11 @@ public enum PodPlanner {
             }
             switch latest.state {
             case .running, .unknown:
-                if let recorded = latest.specHash, recorded != hash {
+                if let reason = unhealthy[latest.id] {
+                    let probe = reason.contains("startup") ? container.startupProbe : container.livenessProbe
+                    actions.killContainers.append(.init(id: latest.id, name: container.name, reason: reason,
+                                                        gracePeriod: probe?.terminationGracePeriodSeconds))
+                } else if let recorded = latest.specHash, recorded != hash {
                     actions.killContainers.append(.init(id: latest.id, name: container.name, reason: "spec changed"))
                     actions.startContainers.append(.init(name: container.name, isInit: false, attempt: latest.attempt + 1, restartKey: nil))
                 }

@@ -17,9 +17,10 @@ public struct PodStatusBuilder: Sendable {
 
     /// `waiting`: reasons the last sync held containers back for (CrashLoopBackOff, ErrImagePull,
     /// CreateContainerError); `finished`: the planner declared the pod done.
+    /// `probes`: what the readiness and startup probes say of the running containers.
     public func status(
         pod: Pod, observed: ObservedPod, waiting: [String: ContainerState.Waiting],
-        previous: PodStatus?, finished: Bool, now: Date
+        previous: PodStatus?, finished: Bool, now: Date, probes: ProbeResults = ProbeResults()
     ) -> PodStatus {
         let spec = pod.spec ?? PodSpec()
         let nowTime = KubeTime(microseconds: KubeTime(now).seconds * 1_000_000)
@@ -46,10 +47,10 @@ public struct PodStatusBuilder: Sendable {
         let incompleteInit = initContainers.filter { !(current.latest($0.name)?.succeeded ?? false) }.map(\.name)
         let initialized = incompleteInit.isEmpty
         status.initContainerStatuses = initContainers.isEmpty ? nil : initContainers.map { container in
-            containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: true, initializing: false)
+            containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: true, initializing: false, probes: probes)
         }
         status.containerStatuses = spec.containers.map { container in
-            containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: false, initializing: !initialized)
+            containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: false, initializing: !initialized, probes: probes)
         }
 
         status.phase = Self.phase(spec: spec, statuses: status.containerStatuses ?? [], initStatuses: status.initContainerStatuses ?? [],
@@ -105,7 +106,8 @@ public struct PodStatusBuilder: Sendable {
     }
 
     func containerStatus(
-        _ container: Container, observed: ObservedPod, waiting: ContainerState.Waiting?, isInit: Bool, initializing: Bool
+        _ container: Container, observed: ObservedPod, waiting: ContainerState.Waiting?, isInit: Bool, initializing: Bool,
+        probes: ProbeResults = ProbeResults()
     ) -> ContainerStatus {
         var result = ContainerStatus(name: container.name, image: container.image ?? "")
         result.started = false
@@ -120,8 +122,11 @@ public struct PodStatusBuilder: Sendable {
         switch latest.state {
         case .running:
             result.state = ContainerState(running: .init(startedAt: latest.startedAt.map(Self.time)))
-            result.started = true
-            result.ready = !isInit
+            // Started once a startup probe passed (at once without one); ready once started and
+            // a readiness probe passed (at once without one), as upstream reports them.
+            let started = container.startupProbe == nil || probes.started[latest.id] == true
+            result.started = started
+            result.ready = !isInit && started && (container.readinessProbe == nil || probes.ready[latest.id] == true)
         case .exited:
             let terminated = self.terminated(latest)
             if let waiting {

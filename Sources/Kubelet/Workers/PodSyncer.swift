@@ -24,6 +24,7 @@ final class PodSyncer: Sendable {
     let world: PodWorld
     let metrics: KubeletMetrics
     let backoff: Mutex<RestartBackoff>
+    let probes: ProbeManager
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
@@ -40,6 +41,7 @@ final class PodSyncer: Sendable {
         self.backoff = Mutex(backoff)
         // Image pulls back off on the same schedule, per image.
         self.images = ImagePuller(connection: connection, events: events, backoff: backoff)
+        self.probes = ProbeManager(prober: Prober(connection: connection), events: events)
     }
 
     /// `target`: the API object the status goes to (nil standalone).
@@ -49,7 +51,7 @@ final class PodSyncer: Sendable {
         let previous = statuses.status(uid: uid) ?? pod.status
         let alreadyFinished = StatusManager.isTerminal(previous)
         let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: terminating || alreadyFinished,
-                                      backoff: backoff.withLock { $0 }, now: Date())
+                                      backoff: backoff.withLock { $0 }, now: Date(), unhealthy: probes.results(uid: uid).unhealthy)
         var waiting = actions.waiting
         for (name, state) in actions.waiting where state.reason == "CrashLoopBackOff" {
             events.record(pod, .warning, "BackOff", "Back-off restarting failed container \(name) in pod \(pod.metadata.name ?? "")")
@@ -66,10 +68,11 @@ final class PodSyncer: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for kill in actions.killContainers {
                 group.addTask {
-                    self.events.record(pod, .normal, "Killing", "Stopping container \(kill.name)")
+                    self.events.record(pod, .normal, "Killing", kill.isProbeFailure
+                        ? "Container \(kill.name) \(kill.reason), will be restarted" : "Stopping container \(kill.name)")
                     _ = try? await self.connection.runtime.stopContainer(.with {
                         $0.containerID = kill.id
-                        $0.timeout = grace
+                        $0.timeout = kill.gracePeriod.map { max(0, $0) } ?? grace
                     })
                 }
             }
@@ -78,6 +81,7 @@ final class PodSyncer: Sendable {
             _ = try await connection.runtime.stopPodSandbox(.with { $0.podSandboxID = sandbox })
         }
         if actions.podFinished {
+            probes.forget(uid: uid)
             // The final status comes from the containers as they ended, before they go.
             if !alreadyFinished {
                 let final = try await observation.observe(uid: uid)
@@ -148,7 +152,10 @@ final class PodSyncer: Sendable {
         }
 
         let after = acted ? try await observation.observe(uid: uid) : observed
-        statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date()), target: target)
+        // Probes follow the containers that run now; their results go into this status.
+        probes.update(pod: pod, observed: after)
+        statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date(),
+                                         probes: probes.results(uid: uid)), target: target)
         return Outcome(resyncAfter: retry, finished: false)
     }
 
