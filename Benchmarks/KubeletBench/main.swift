@@ -259,6 +259,12 @@ do {
     print("density, \(densityCount) pods running: kubelet \(memory(kubelet.processIdentifier)), "
           + String(format: "idle CPU %.2f%% of a core (targets < 40 MiB, < 2%%)", kubeletCPU))
     print("density, \(densityCount) pods running: runtime \(memory(runtimePID)), " + String(format: "idle CPU %.2f%% of a core", runtimeCPU))
+    // For profiling the dense node: KUBELET_BENCH_HOLD=<file> gets the kubelet's PID written
+    // into it, and the run waits here until the file is removed.
+    if let hold = ProcessInfo.processInfo.environment["KUBELET_BENCH_HOLD"] {
+        try "\(kubelet.processIdentifier)\n".write(toFile: hold, atomically: true, encoding: .utf8)
+        while FileManager.default.fileExists(atPath: hold) { try await Task.sleep(for: .seconds(1)) }
+    }
 
     // Adoption: a restarted kubelet keeps every container and sandbox.
     let before = try await client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "bench=kubelet")).items
