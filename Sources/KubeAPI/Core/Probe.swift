@@ -62,6 +62,10 @@ public struct TCPSocketAction: Codable, Sendable, Hashable {
 public struct GRPCAction: Codable, Sendable, Hashable {
     public var port: Int32
     public var service: String?
+    public init(port: Int32, service: String? = nil) {
+        self.port = port
+        self.service = service
+    }
 }
 
 public struct SleepAction: Codable, Sendable, Hashable {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CRIAPI
 import Foundation
 import GRPCCore
+import GRPCNIOTransportHTTP2
 import KubeAPI
 import NIOCore
 import NIOHTTP1
@@ -10,7 +11,7 @@ import NIOSSL
 import SwiftletVersion
 
 /// Runs one probe once and says how it went: exec through CRI ExecSync in the container,
-/// httpGet and tcpSocket from the kubelet to the pod (the node reaches every pod IP), as
+/// httpGet, tcpSocket and grpc from the kubelet to the pod (the node reaches every pod IP), as
 /// upstream's prober does. Decides nothing about thresholds; `ProbeTracker` does.
 final class Prober: Sendable {
     struct Outcome: Sendable, Hashable {
@@ -50,8 +51,9 @@ final class Prober: Sendable {
         } catch {
             return Outcome(success: false, message: error.description)
         }
-        if probe.grpc != nil {
-            return Outcome(success: false, message: "gRPC probes are not supported by this kubelet yet")
+        if let grpc = probe.grpc {
+            guard let host = podIP else { return Outcome(success: false, message: "the pod has no IP yet") }
+            return await check(grpc, host: host, timeout: timeout)
         }
         return Outcome(success: false, message: "the probe names no handler (exec, httpGet, tcpSocket or grpc)")
     }
@@ -89,6 +91,46 @@ final class Prober: Sendable {
             return Outcome(success: false, message: "HTTP probe failed with statuscode: \(code)" + (text.isEmpty ? "" : ": \(text.prefix(200))"))
         } catch {
             return Outcome(success: false, message: "Get \"\(url)\": \(error)")
+        }
+    }
+
+    /// gRPC's health protocol (grpc.health.v1 Check) over plaintext HTTP/2, as upstream's gRPC
+    /// probe: success is SERVING for the probe's service (the whole server when it names none).
+    func check(_ grpc: GRPCAction, host: String, timeout: Duration) async -> Outcome {
+        let address = "\(host.contains(":") ? "[\(host)]" : host):\(grpc.port)"
+        do {
+            let service = grpc.service ?? ""
+            let status = host.contains(":")
+                ? try await Self.check(service, at: .ipv6(address: host, port: Int(grpc.port)), timeout: timeout)
+                : try await Self.check(service, at: .ipv4(address: host, port: Int(grpc.port)), timeout: timeout)
+            if status == .serving { return Outcome(success: true, message: "") }
+            return Outcome(success: false, message: "service unhealthy (responded with \"\(Self.name(status))\")")
+        } catch let error as RPCError {
+            return Outcome(success: false, message: "failed to check \(address): \(error.code): \(error.message)")
+        } catch {
+            return Outcome(success: false, message: "failed to check \(address): \(error)")
+        }
+    }
+
+    static func check(_ service: String, at target: some ResolvableTarget, timeout: Duration) async throws
+        -> Grpc_Health_V1_HealthCheckResponse.ServingStatus
+    {
+        let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: .plaintext)
+        return try await withGRPCClient(transport: transport) { client in
+            var options = CallOptions.defaults
+            options.timeout = timeout
+            return try await Grpc_Health_V1_Health.Client(wrapping: client).check(.with { $0.service = service }, options: options).status
+        }
+    }
+
+    /// The serving status as the protocol spells it.
+    static func name(_ status: Grpc_Health_V1_HealthCheckResponse.ServingStatus) -> String {
+        switch status {
+        case .unknown: "UNKNOWN"
+        case .serving: "SERVING"
+        case .notServing: "NOT_SERVING"
+        case .serviceUnknown: "SERVICE_UNKNOWN"
+        case .UNRECOGNIZED(let value): "\(value)"
         }
     }
 
