@@ -69,7 +69,7 @@ import Testing
         let observed = ObservedPod(sandboxes: [Fixtures.sandbox()],
                                    containers: [Fixtures.container("app", .running, pod: pod), Fixtures.container("side", .running, pod: pod)])
         let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: false, backoff: RestartBackoff(),
-                                      now: Fixtures.epoch, unhealthy: ["app-0": "failed liveness probe"])
+                                      now: Fixtures.epoch, probes: ProbeResults(unhealthy: ["app-0": "failed liveness probe"]))
         #expect(actions.killContainers == [PodActions.Kill(id: "app-0", name: "app", reason: "failed liveness probe", gracePeriod: 4)])
         #expect(actions.killContainers.first?.isProbeFailure == true)
         #expect(actions.startContainers.isEmpty, "it is restarted once it has exited, under its back-off")

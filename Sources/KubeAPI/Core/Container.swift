@@ -11,6 +11,8 @@ public struct Container: Codable, Sendable, Hashable {
     public var resources: ResourceRequirements?
     /// `Always` on an init container makes it a sidecar.
     public var restartPolicy: String?
+    /// An init container that runs beside the app containers (restartPolicy Always).
+    public var isSidecar: Bool { restartPolicy == "Always" }
     public var volumeMounts: [VolumeMount]?
     public var volumeDevices: [VolumeDevice]?
     public var livenessProbe: Probe?

@@ -11,12 +11,16 @@ public struct PodActions: Sendable, Hashable {
         public var reason: String
         /// A probe's own grace period (`terminationGracePeriodSeconds` on the probe), else the pod's.
         public var gracePeriod: Int64?
+        /// A sidecar of a pod that stops: stopped once the other kills are done, in what is left
+        /// of the grace period.
+        public var afterOthers: Bool
 
-        public init(id: String, name: String, reason: String, gracePeriod: Int64? = nil) {
+        public init(id: String, name: String, reason: String, gracePeriod: Int64? = nil, afterOthers: Bool = false) {
             self.id = id
             self.name = name
             self.reason = reason
             self.gracePeriod = gracePeriod
+            self.afterOthers = afterOthers
         }
 
         /// Killed because a probe failed: the container is restarted as its policy says.

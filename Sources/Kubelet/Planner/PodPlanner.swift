@@ -5,14 +5,17 @@ import KubeAPI
 /// holds go in, the actions of one sync come out (upstream's `computePodActions`). It never reads
 /// the clock or the runtime itself; `now` and the back-off state are handed in.
 public enum PodPlanner {
-    /// `unhealthy`: running containers whose liveness or startup probe failed, by container ID,
-    /// with the reason; they are killed, and restarted as the restart policy says once they exit.
+    /// `probes`: what the probes say of the running containers. A container whose liveness or
+    /// startup probe failed is killed, and restarted as its restart policy says once it exits;
+    /// a sidecar's startup probe decides when the next init container may start.
     public static func plan(
-        pod: Pod, observed: ObservedPod, terminating: Bool, backoff: RestartBackoff, now: Date, unhealthy: [String: String] = [:]
+        pod: Pod, observed: ObservedPod, terminating: Bool, backoff: RestartBackoff, now: Date, probes: ProbeResults = ProbeResults()
     ) -> PodActions {
         let spec = pod.spec ?? PodSpec()
         let uid = pod.metadata.uid ?? ""
-        if terminating { return stopEverything(observed, reason: "pod deleted", remove: true) }
+        let unhealthy = probes.unhealthy
+        let sidecars = Set((spec.initContainers ?? []).filter(\.isSidecar).map(\.name))
+        if terminating { return stopEverything(observed, reason: "pod deleted", remove: true, sidecars: sidecars) }
 
         let sandbox = observed.currentSandbox
         let restartPolicy = spec.restartPolicy ?? "Always"
@@ -21,11 +24,11 @@ public enum PodPlanner {
         if !sandboxAlive {
             // A pod whose sandbox died after its containers ran, and that never restarts, is over.
             if sandbox != nil, restartPolicy == "Never", !observed.containers.isEmpty {
-                return finished(observed)
+                return finished(observed, sidecars: sidecars)
             }
             // A pod that already finished stays finished: its sandbox went on purpose.
             if sandbox != nil, podHasFinished(spec: spec, observed: observed) {
-                return finished(observed)
+                return finished(observed, sidecars: sidecars)
             }
             var actions = stopEverything(observed, reason: "sandbox changed", remove: false)
             actions.removeSandboxes = observed.sandboxes.map(\.id)
@@ -59,23 +62,43 @@ public enum PodPlanner {
         }
 
         // Init containers run one at a time, in order, each to success, before any app container.
+        // A sidecar (an init container with restartPolicy Always) is not waited for to end: the
+        // next one starts once it has started, and it runs beside the app containers, restarted
+        // whenever it ends, whatever the pod's policy.
+        let appsStarted = spec.containers.contains { inSandbox.latest($0.name) != nil }
         for initContainer in spec.initContainers ?? [] {
+            let sidecar = initContainer.isSidecar
             guard let latest = inSandbox.latest(initContainer.name) else {
                 actions.startContainers.append(.init(name: initContainer.name, isInit: true, attempt: nextAttempt(initContainer.name, observed), restartKey: nil))
+                if sidecar && appsStarted { continue }
                 return actions
             }
             switch latest.state {
             case .running, .unknown:
-                return actions
+                guard sidecar else { return actions }
+                if let reason = unhealthy[latest.id] {
+                    let probe = reason.contains("startup") ? initContainer.startupProbe : initContainer.livenessProbe
+                    actions.killContainers.append(.init(id: latest.id, name: initContainer.name, reason: reason,
+                                                        gracePeriod: probe?.terminationGracePeriodSeconds))
+                    if appsStarted { continue }
+                    return actions
+                }
+                let started = initContainer.startupProbe == nil || probes.started[latest.id] == true
+                if !started && !appsStarted { return actions }
             case .created:
                 actions.removeContainers.append(latest.id)
                 actions.startContainers.append(.init(name: initContainer.name, isInit: true, attempt: nextAttempt(initContainer.name, observed), restartKey: nil))
+                if sidecar && appsStarted { continue }
+                return actions
+            case .exited where sidecar:
+                restart(initContainer, isInit: true, latest: latest, uid: uid, observed: observed, backoff: backoff, now: now, into: &actions)
+                if appsStarted { continue }
                 return actions
             case .exited where latest.exitCode == 0:
                 continue
             case .exited:
                 if restartPolicy == "Never" {
-                    return finished(observed)
+                    return finished(observed, sidecars: sidecars)
                 }
                 restart(initContainer, isInit: true, latest: latest, uid: uid, observed: observed, backoff: backoff, now: now, into: &actions)
                 return actions
@@ -113,8 +136,11 @@ public enum PodPlanner {
             }
         }
 
-        if actions.startContainers.isEmpty, actions.waiting.isEmpty, podHasFinished(spec: spec, observed: inSandbox) {
-            return finished(observed)
+        // Sidecars do not keep a pod alive: once its app containers are done, it is finished.
+        let appsWaiting = actions.startContainers.contains { !sidecars.contains($0.name) }
+            || actions.waiting.keys.contains { !sidecars.contains($0) }
+        if !appsWaiting, podHasFinished(spec: spec, observed: inSandbox) {
+            return finished(observed, sidecars: sidecars)
         }
         return actions
     }
@@ -162,10 +188,11 @@ public enum PodPlanner {
     }
 
     /// Kill what runs and stop every sandbox; with `remove`, also remove containers and sandboxes.
-    static func stopEverything(_ observed: ObservedPod, reason: String, remove: Bool) -> PodActions {
+    /// Sidecars go last, once the app containers have stopped (upstream's order).
+    static func stopEverything(_ observed: ObservedPod, reason: String, remove: Bool, sidecars: Set<String> = []) -> PodActions {
         var actions = PodActions()
         actions.killContainers = observed.containers.filter { $0.state == .running || $0.state == .unknown }
-            .map { .init(id: $0.id, name: $0.name, reason: reason) }
+            .map { .init(id: $0.id, name: $0.name, reason: reason, afterOthers: sidecars.contains($0.name)) }
         if remove {
             actions.stopSandboxes = observed.sandboxes.map(\.id)
             actions.removeContainers = observed.containers.map(\.id)
@@ -177,8 +204,8 @@ public enum PodPlanner {
 
     /// A finished pod: whatever still runs is stopped, and containers and sandboxes go (the
     /// syncer reports the final status before it removes them; the API object keeps it).
-    static func finished(_ observed: ObservedPod) -> PodActions {
-        stopEverything(observed, reason: "pod finished", remove: true)
+    static func finished(_ observed: ObservedPod, sidecars: Set<String> = []) -> PodActions {
+        stopEverything(observed, reason: "pod finished", remove: true, sidecars: sidecars)
     }
 
     /// "10s", "2m40s", "5m0s": how upstream prints back-off delays.

@@ -44,7 +44,17 @@ public struct PodStatusBuilder: Sendable {
         }
 
         let initContainers = spec.initContainers ?? []
-        let incompleteInit = initContainers.filter { !(current.latest($0.name)?.succeeded ?? false) }.map(\.name)
+        // A regular init container is done when it succeeded; a sidecar, once it has started.
+        // Once the app containers have started, a sidecar's restart does not undo that.
+        let appsStarted = spec.containers.contains { current.latest($0.name) != nil }
+        let incompleteInit = initContainers.filter { container in
+            guard let latest = current.latest(container.name) else { return !(container.isSidecar && appsStarted) }
+            if container.isSidecar {
+                if appsStarted { return false }
+                return latest.state != .running || !(container.startupProbe == nil || probes.started[latest.id] == true)
+            }
+            return !latest.succeeded
+        }.map(\.name)
         let initialized = incompleteInit.isEmpty
         status.initContainerStatuses = initContainers.isEmpty ? nil : initContainers.map { container in
             containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: true, initializing: false, probes: probes)
@@ -53,11 +63,15 @@ public struct PodStatusBuilder: Sendable {
             containerStatus(container, observed: observed, waiting: waiting[container.name], isInit: false, initializing: !initialized, probes: probes)
         }
 
-        status.phase = Self.phase(spec: spec, statuses: status.containerStatuses ?? [], initStatuses: status.initContainerStatuses ?? [],
+        let sidecarNames = Set(initContainers.filter(\.isSidecar).map(\.name))
+        status.phase = Self.phase(spec: spec, statuses: status.containerStatuses ?? [],
+                                  initStatuses: (status.initContainerStatuses ?? []).filter { !sidecarNames.contains($0.name) },
                                   initialized: initialized, finished: finished)
         let terminal = status.phase == "Succeeded" || status.phase == "Failed"
 
-        let unready = (status.containerStatuses ?? []).filter { !$0.ready }.map(\.name)
+        // Sidecars count for readiness as app containers do.
+        let unready = ((status.initContainerStatuses ?? []).filter { sidecarNames.contains($0.name) } + (status.containerStatuses ?? []))
+            .filter { !$0.ready }.map(\.name)
         var conditions: [PodCondition] = []
         func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) {
             let old = previous?.conditions?.first { $0.type == type }
@@ -126,7 +140,7 @@ public struct PodStatusBuilder: Sendable {
             // a readiness probe passed (at once without one), as upstream reports them.
             let started = container.startupProbe == nil || probes.started[latest.id] == true
             result.started = started
-            result.ready = !isInit && started && (container.readinessProbe == nil || probes.ready[latest.id] == true)
+            result.ready = (!isInit || container.isSidecar) && started && (container.readinessProbe == nil || probes.ready[latest.id] == true)
         case .exited:
             let terminated = self.terminated(latest)
             if let waiting {

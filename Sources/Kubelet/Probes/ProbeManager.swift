@@ -49,14 +49,15 @@ final class ProbeManager: Sendable {
         }
     }
 
-    /// Starts a worker for each probe of each app container running in the pod's current
-    /// sandbox, and stops the workers of containers that no longer run there.
+    /// Starts a worker for each probe of each app container and sidecar running in the pod's
+    /// current sandbox, and stops the workers of containers that no longer run there.
     func update(pod: Pod, observed: ObservedPod) {
         let uid = pod.metadata.uid ?? ""
         let sandbox = observed.currentSandbox
         let podIP = sandbox?.ips.first
         var wanted: [Key: (container: Container, observed: ObservedContainer, probe: Probe)] = [:]
-        for container in pod.spec?.containers ?? [] {
+        // App containers, and sidecars (init containers that keep running) too.
+        for container in (pod.spec?.initContainers ?? []).filter(\.isSidecar) + (pod.spec?.containers ?? []) {
             guard let running = observed.latest(container.name), running.state == .running, running.sandboxID == sandbox?.id else { continue }
             for kind in ProbeKind.allCases {
                 if let probe = kind.probe(of: container) { wanted[Key(uid: uid, container: container.name, kind: kind)] = (container, running, probe) }

@@ -51,7 +51,7 @@ final class PodSyncer: Sendable {
         let previous = statuses.status(uid: uid) ?? pod.status
         let alreadyFinished = StatusManager.isTerminal(previous)
         let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: terminating || alreadyFinished,
-                                      backoff: backoff.withLock { $0 }, now: Date(), unhealthy: probes.results(uid: uid).unhealthy)
+                                      backoff: backoff.withLock { $0 }, now: Date(), probes: probes.results(uid: uid))
         var waiting = actions.waiting
         for (name, state) in actions.waiting where state.reason == "CrashLoopBackOff" {
             events.record(pod, .warning, "BackOff", "Back-off restarting failed container \(name) in pod \(pod.metadata.name ?? "")")
@@ -63,17 +63,22 @@ final class PodSyncer: Sendable {
         var acted = !actions.killContainers.isEmpty || !actions.stopSandboxes.isEmpty
             || !actions.removeContainers.isEmpty || !actions.removeSandboxes.isEmpty
 
-        // Kills run side by side, each with the pod's grace period.
+        // Kills run side by side, each with the pod's grace period; sidecars of a stopping pod
+        // follow once the app containers have stopped, in what is left of it.
         let grace = Self.gracePeriod(pod, deleting: terminating)
-        await withTaskGroup(of: Void.self) { group in
-            for kill in actions.killContainers {
-                group.addTask {
-                    self.events.record(pod, .normal, "Killing", kill.isProbeFailure
-                        ? "Container \(kill.name) \(kill.reason), will be restarted" : "Stopping container \(kill.name)")
-                    _ = try? await self.connection.runtime.stopContainer(.with {
-                        $0.containerID = kill.id
-                        $0.timeout = kill.gracePeriod.map { max(0, $0) } ?? grace
-                    })
+        let deadline = ContinuousClock.now + .seconds(grace)
+        for wave in [actions.killContainers.filter { !$0.afterOthers }, actions.killContainers.filter(\.afterOthers)] where !wave.isEmpty {
+            let left = max(1, (deadline - ContinuousClock.now).components.seconds)
+            await withTaskGroup(of: Void.self) { group in
+                for kill in wave {
+                    group.addTask {
+                        self.events.record(pod, .normal, "Killing", kill.isProbeFailure
+                            ? "Container \(kill.name) \(kill.reason), will be restarted" : "Stopping container \(kill.name)")
+                        _ = try? await self.connection.runtime.stopContainer(.with {
+                            $0.containerID = kill.id
+                            $0.timeout = kill.gracePeriod.map { max(0, $0) } ?? (kill.afterOthers ? min(grace, left) : grace)
+                        })
+                    }
                 }
             }
         }
