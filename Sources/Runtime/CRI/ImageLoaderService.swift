@@ -18,8 +18,9 @@ public struct ImageLoaderService: Swiftlet_V1_ImageLoader.SimpleServiceProtocol 
             throw RPCError(code: .invalidArgument, message: "the path \"\(request.path)\" is not absolute: the runtime reads it on the node")
         }
         let store = self.store
-        // The newest progress only: a slow client sees fewer steps, never an old one.
-        let (updates, continuation) = AsyncStream.makeStream(of: ImportProgress.self, bufferingPolicy: .bufferingNewest(1))
+        // Every update is kept for the client: the reporter sends at most ten a second besides
+        // its milestones (a phase's end, each layer), and a slow client must still see those.
+        let (updates, continuation) = AsyncStream.makeStream(of: ImportProgress.self)
         let record = try await withThrowingTaskGroup(of: ImageRecord.self) { group in
             group.addTask {
                 defer { continuation.finish() }
