@@ -40,8 +40,11 @@ public enum Delegation {
     public static func tool(_ name: String, _ arguments: [String], input: String = "") async throws(CNIError) -> String {
         let result: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
         do {
+            // Found on PATH first: given a bare name, swift-subprocess tries a spawn per PATH
+            // folder until one works, each failure a process of its own (milliseconds each).
+            let executable = try await Executable.name(name).resolveExecutablePath(in: .inherit)
             result = try await Subprocess.run(
-                .name(name), arguments: Arguments(arguments), input: .inputWriter,
+                .path(executable), arguments: Arguments(arguments), input: .inputWriter,
                 output: .string(limit: 16 << 20), error: .string(limit: 1 << 20)
             ) { execution in
                 // Fed here: swift-subprocess's own writer task traps when the tool ends first (see

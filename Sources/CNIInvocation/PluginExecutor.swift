@@ -51,8 +51,11 @@ public struct PluginExecutor: Sendable {
         let timedOut = TimeoutFlag()
         let result: ExecutionResult<Task<Void, any Error>, StringOutput<UTF8>, StringOutput<UTF8>>
         do {
+            // A wrapper given by name is found on PATH first (swift-subprocess would try a spawn
+            // per PATH folder).
+            let program = argv[0].hasPrefix("/") ? FilePath(argv[0]) : try await Executable.name(argv[0]).resolveExecutablePath(in: .inherit)
             result = try await Subprocess.run(
-                argv[0].hasPrefix("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
+                .path(program),
                 arguments: Arguments(Array(argv.dropFirst())),
                 environment: .inherit.updating(variables),
                 input: .inputWriter,

@@ -20,8 +20,11 @@ public struct CommandRunner: Sendable {
     public func run(_ program: String, _ arguments: [String], input: String? = nil) async throws(ProxyError) -> Output {
         let argv = wrapper + [program] + arguments
         do {
+            // Found on PATH first: given a bare name, swift-subprocess tries a spawn per PATH
+            // folder until one works, each failure a process of its own.
+            let executable = try await Executable.name(argv[0]).resolveExecutablePath(in: .inherit)
             let result = try await Subprocess.run(
-                .name(argv[0]), arguments: Arguments(Array(argv.dropFirst())),
+                .path(executable), arguments: Arguments(Array(argv.dropFirst())),
                 input: .inputWriter, output: .string(limit: 256 << 20), error: .string(limit: 1 << 20)
             ) { execution in
                 // Fed here, not by swift-subprocess's own writer task: that task is cancelled when
