@@ -73,6 +73,16 @@ struct BridgePlanTests {
 
             """)
         #expect(rules.installation(for: [IPNetwork("10.1.0.5/24")!], family: .v6).isEmpty)
+        // DEL's exact inverse, when it knows the pod's addresses.
+        #expect(rules.removal(for: [IPNetwork("10.1.0.5/24")!, IPNetwork("fd00::5/64")!], family: .v4) == """
+            *nat
+            -D POSTROUTING -s 10.1.0.5/32 -m comment --comment "name: podnet id: abc" -j \(chain)
+            -F \(chain)
+            -X \(chain)
+            COMMIT
+
+            """)
+        #expect(rules.removal(for: [IPNetwork("10.1.0.5/24")!], family: .v6).isEmpty)
     }
 
     @Test("removal deletes the POSTROUTING jump and the chain, and nothing when neither is there")

@@ -108,6 +108,24 @@ struct BridgePluginTests {
         }
     }
 
+    @Test("DEL removes what is left of the masquerade rules when some are gone already")
+    func deleteAfterPartialRemoval() async throws {
+        try await BridgeNode.with { node in
+            try await withNetworkNamespaces("pod") { pods in
+                let config = node.config()
+                #expect(try await node.run("ADD", pod: pods[0], id: "p1", config: config).succeeded)
+                // Someone removed the POSTROUTING jump by hand: the exact removal cannot apply.
+                let jump = try #require(try await node.natRules().split(separator: "\n").first { $0.hasPrefix("-A POSTROUTING") && $0.contains("id: p1") })
+                let script = "printf '*nat\\n%s\\nCOMMIT\\n' '\("-D" + jump.dropFirst(2))' | iptables-restore --noflush -w 5"
+                #expect(try await node.node.run("sh", ["-c", script]).succeeded)
+                #expect(try await node.natRules().contains("-N CNI-"), "the chain is still there")
+
+                #expect(try await node.run("DEL", pod: pods[0], id: "p1", config: config).succeeded)
+                #expect(!(try await node.natRules().contains("CNI-")))
+            }
+        }
+    }
+
     @Test("CHECK passes after ADD and fails once the pod's interface is deleted")
     func checkDetectsMissingInterface() async throws {
         try await BridgeNode.with { node in

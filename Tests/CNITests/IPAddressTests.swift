@@ -19,6 +19,13 @@ struct IPAddressTests {
         #expect(IPAddress(input) == nil)
     }
 
+    @Test("link-local addresses are told apart from the ones IPAM hands out")
+    func linkLocal() {
+        #expect(IPAddress("169.254.10.1")!.isLinkLocal && IPAddress("fe80::1")!.isLinkLocal && IPAddress("febf::1")!.isLinkLocal)
+        #expect(!IPAddress("10.0.0.1")!.isLinkLocal && !IPAddress("169.253.0.1")!.isLinkLocal)
+        #expect(!IPAddress("fd00::1")!.isLinkLocal && !IPAddress("fec0::1")!.isLinkLocal)
+    }
+
     @Test("next and previous carry across octets and the 64-bit halves")
     func stepping() throws {
         #expect(IPAddress("10.0.0.255")!.next() == IPAddress("10.0.1.0"))

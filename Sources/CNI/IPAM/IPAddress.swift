@@ -17,6 +17,11 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var bitWidth: Int { family == .v4 ? 32 : 128 }
 
+    /// 169.254.0.0/16 or fe80::/10: addresses an interface has without any IPAM.
+    public var isLinkLocal: Bool {
+        family == .v4 ? low >> 16 == 0xA9FE : high >> 54 == 0x3FA
+    }
+
     init(family: Family, high: UInt64, low: UInt64) {
         self.family = family
         self.high = family == .v4 ? 0 : high

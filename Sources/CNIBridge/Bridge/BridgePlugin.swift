@@ -33,6 +33,7 @@ public struct BridgePlugin: CNIPlugin {
         let hostVeth = Self.hostVethName()
         try netlink { try host.addVeth(hostName: hostVeth, peerName: ifname, peerNamespace: namespace.fd, mtu: plan.mtu) }
         var ipamReserved = false
+        var masquerading: Task<Void, any Error>?
         do throws(CNIError) {
             try netlink {
                 try host.setMaster(hostVeth, masterIndex: bridge.index)
@@ -48,6 +49,10 @@ public struct BridgePlugin: CNIPlugin {
             let routes = try plan.podRoutes(for: result)
             let gateways = Dictionary(result.ips.compactMap { ip in ip.gateway.map { (ip.address.address.family, $0) } },
                                       uniquingKeysWith: { first, _ in first })
+            // The masquerade rules need only the addresses: iptables-restore runs while the pod's
+            // interface, routes and gateway are set up (a process of its own, on the other core).
+            let addresses = result.ips.map(\.address)
+            masquerading = plan.ipMasq ? Task { try await Self.installMasquerade(request, addresses: addresses) } : nil
 
             let podLink = try withNetworkNamespace(netns) { () throws(CNIError) -> LinkInfo in
                 try netlink {
@@ -74,14 +79,8 @@ public struct BridgePlugin: CNIPlugin {
                 try enableForwarding(for: Set(result.ips.map(\.address.address.family)))
             }
             try netlink { try host.setUp(plan.bridgeName) }
-            if plan.ipMasq {
-                let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
-                for family in [IPAddress.Family.v4, .v6] {
-                    let text = rules.installation(for: result.ips.map(\.address), family: family)
-                    if !text.isEmpty {
-                        _ = try await Delegation.tool(family == .v4 ? "iptables-restore" : "ip6tables-restore", ["--noflush", "-w", "5"], input: text)
-                    }
-                }
+            if let masquerading {
+                do { try await masquerading.value } catch { throw error as? CNIError ?? CNIError(.networkSetupFailed, "\(error)") }
             }
 
             let bridgeNow = try netlink { try host.link(named: plan.bridgeName) } ?? bridge
@@ -99,6 +98,7 @@ public struct BridgePlugin: CNIPlugin {
         } catch {
             // Undo in reverse: the IPAM reservation, then the veth pair (deleting one end deletes both).
             if ipamReserved { try? await ipam(.delete, plan, request) }
+            _ = try? await masquerading?.value
             if plan.ipMasq { await removeMasquerade(request, families: [.v4, .v6]) }
             try? host.deleteLink(named: hostVeth)
             throw error
@@ -116,11 +116,27 @@ public struct BridgePlugin: CNIPlugin {
         } catch {
             firstError = error
         }
-        if let netns = request.environment.netns, let ifname = request.environment.ifname,
-           FileManager.default.fileExists(atPath: netns) {
+        // The pod's addresses, read before its interface goes: they name its masquerade rules
+        // exactly (as the reference plugin reads them), so one restore removes them, and it runs
+        // while the kernel deletes the veth pair (its slowest step).
+        let pod = request.environment.netns.flatMap { netns in
+            request.environment.ifname.map { (netns: netns, ifname: $0) }
+        }.flatMap { FileManager.default.fileExists(atPath: $0.netns) ? $0 : nil }
+        var podAddresses: [IPNetwork] = []
+        if let pod {
+            podAddresses = (try? withNetworkNamespace(pod.netns) { () throws(CNIError) -> [IPNetwork] in
+                try netlink {
+                    let session = try NetlinkSession()
+                    return try session.link(named: pod.ifname).map { try session.addresses(ofLinkAt: $0.index) } ?? []
+                }
+            })?.filter { !$0.address.isLinkLocal } ?? []
+        }
+        let families = Self.families(in: request.config.prevResult)
+        let unmasquerading = plan.ipMasq ? Task { await self.removeMasquerade(request, addresses: podAddresses, families: families) } : nil
+        if let pod {
             do {
-                try withNetworkNamespace(netns) { () throws(CNIError) in
-                    try netlink { try NetlinkSession().deleteLink(named: ifname) }
+                try withNetworkNamespace(pod.netns) { () throws(CNIError) in
+                    try netlink { try NetlinkSession().deleteLink(named: pod.ifname) }
                 }
             } catch where error.code == .unknownContainer {
                 // The namespace went away between the check and the switch: nothing left to delete.
@@ -128,7 +144,7 @@ public struct BridgePlugin: CNIPlugin {
                 firstError = firstError ?? error
             }
         }
-        if plan.ipMasq { await removeMasquerade(request, families: Self.families(in: request.config.prevResult)) }
+        await unmasquerading?.value
         if let firstError { throw firstError }
     }
 
@@ -335,9 +351,34 @@ public struct BridgePlugin: CNIPlugin {
         return [.v4, .v6].filter(used.contains)
     }
 
-    func removeMasquerade(_ request: PluginRequest, families: [IPAddress.Family]) async {
+    /// Installs the masquerade rules of `addresses`: one restore per family they use.
+    static func installMasquerade(_ request: PluginRequest, addresses: [IPNetwork]) async throws(CNIError) {
         let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
-        for family in families {
+        for family in [IPAddress.Family.v4, .v6] {
+            let text = rules.installation(for: addresses, family: family)
+            if !text.isEmpty {
+                _ = try await Delegation.tool(family == .v4 ? "iptables-restore" : "ip6tables-restore", ["--noflush", "-w", "5"], input: text)
+            }
+        }
+    }
+
+    /// Removes an attachment's masquerade rules. With the pod's `addresses`, one restore per
+    /// family they use; without them (the namespace is gone), or when that restore fails (some
+    /// rule is gone already), the nat table of each of `families` is listed and what is left
+    /// of the attachment removed.
+    func removeMasquerade(_ request: PluginRequest, addresses: [IPNetwork] = [], families: [IPAddress.Family]) async {
+        let rules = MasqueradeRules(network: request.config.name, containerID: request.environment.containerID ?? "")
+        var remaining = families
+        if !addresses.isEmpty {
+            remaining = []
+            for family in [IPAddress.Family.v4, .v6] {
+                let text = rules.removal(for: addresses, family: family)
+                guard !text.isEmpty else { continue }
+                let restore = family == .v4 ? "iptables-restore" : "ip6tables-restore"
+                if (try? await Delegation.tool(restore, ["--noflush", "-w", "5"], input: text)) == nil { remaining.append(family) }
+            }
+        }
+        for family in remaining {
             let (list, restore) = family == .v4 ? ("iptables", "iptables-restore") : ("ip6tables", "ip6tables-restore")
             guard let listing = try? await Delegation.tool(list, ["-w", "5", "-t", "nat", "-S"]) else { continue }
             let text = rules.removal(fromListing: listing)

@@ -42,6 +42,21 @@ public struct MasqueradeRules: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The restore input that removes exactly what `installation` installed for `addresses`:
+    /// DEL's one run when it knows the pod's addresses. It fails as a whole when any rule is
+    /// already gone, and DEL then falls back to listing what is left (`removal(fromListing:)`).
+    public func removal(for addresses: [IPNetwork], family: IPAddress.Family) -> String {
+        let mine = addresses.filter { $0.address.family == family }
+        guard !mine.isEmpty else { return "" }
+        let host = family == .v4 ? 32 : 128
+        var lines = ["*nat"]
+        for address in mine {
+            lines.append("-D POSTROUTING -s \(address.address)/\(host) -m comment --comment \"\(comment)\" -j \(chainName)")
+        }
+        lines += ["-F \(chainName)", "-X \(chainName)", "COMMIT"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The restore input that removes every trace of this attachment's rules from a nat table
     /// listed by `iptables -t nat -S`; empty when there is nothing to remove.
     public func removal(fromListing listing: String) -> String {
