@@ -1,6 +1,7 @@
 import CLinux
 import CRIAPI
 import Foundation
+import GRPCCore
 import KubeAPI
 import Synchronization
 
@@ -152,9 +153,15 @@ public final class Kubelet: Sendable {
     }
 
     /// Ready when the runtime answers Status with RuntimeReady and NetworkReady true.
+    /// How long the runtime has to answer Status: one that hangs (stopped, deadlocked) is down
+    /// too, not only one whose socket is gone.
+    static let runtimeStatusTimeout: Duration = .seconds(5)
+
     static func runtimeHealth(_ connection: RuntimeConnection) async -> NodeStatusBuilder.RuntimeHealth {
         do {
-            let status = try await connection.runtime.status(.init()).status
+            var options = CallOptions.defaults
+            options.timeout = runtimeStatusTimeout
+            let status = try await connection.runtime.status(.init(), options: options).status
             let failing = status.conditions.filter { !$0.status }
             if failing.isEmpty && !status.conditions.isEmpty { return .init(ready: true, message: "") }
             let text = failing.map { "\($0.type)=false reason:\($0.reason) message:\($0.message)" }.joined(separator: ", ")

@@ -47,7 +47,8 @@ struct KubeletNodeTests {
             // The runtime stops answering: Ready goes False with the reason, and comes back with it.
             _ = try await node.runtime?.stop()
             var notReady: NodeCondition?
-            for _ in 0..<60 {
+            // Half a second of status period, but CI runs many nodes at once on two cores: 20 s.
+            for _ in 0..<200 {
                 notReady = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
                 if notReady?.status == "False" { break }
                 try await Task.sleep(for: .milliseconds(100))
@@ -63,6 +64,24 @@ struct KubeletNodeTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(ready?.status == "True")
+
+            // A runtime that hangs (stopped, not gone) is down too, once Status goes unanswered.
+            node.runtime?.kill(.suspend)
+            var hung: NodeCondition?
+            for _ in 0..<250 {
+                hung = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
+                if hung?.status == "False" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            node.runtime?.kill(.resume)
+            #expect(hung?.status == "False" && hung?.message?.contains("container runtime is down") == true, "\(String(describing: hung))")
+            var back: NodeCondition?
+            for _ in 0..<200 {
+                back = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
+                if back?.status == "True" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(back?.status == "True")
         }
     }
 
