@@ -61,6 +61,14 @@ import Testing
         #expect(throws: ProbeTarget.Failure.self) { try ProbeTarget.resolve(port: 70000, host: nil, container: container, podIP: "10.1.0.5") }
     }
 
+    @Test func probesGoToThePodsIPAndToTheNodesForAPodOnTheHostNetwork() {
+        var pod = Fixtures.pod(["app"])
+        #expect(ProbeManager.probeAddress(pod: pod, sandbox: Fixtures.sandbox(ips: ["10.88.0.5"]), hostIPs: ["192.168.1.10"]) == "10.88.0.5")
+        #expect(ProbeManager.probeAddress(pod: pod, sandbox: nil, hostIPs: ["192.168.1.10"]) == nil)
+        pod.spec?.hostNetwork = true
+        #expect(ProbeManager.probeAddress(pod: pod, sandbox: Fixtures.sandbox(ips: []), hostIPs: ["192.168.1.10"]) == "192.168.1.10")
+    }
+
     @Test func thePlannerKillsAContainerWhoseLivenessFailedWithTheProbesGrace() {
         var pod = Fixtures.pod(["app", "side"])
         var probe = Probe()

@@ -49,12 +49,18 @@ final class ProbeManager: Sendable {
         }
     }
 
+    /// Where httpGet, tcpSocket and gRPC probes go unless they name a host: the pod's IP, which
+    /// for a pod on the host's network is the node's (as its status reports it).
+    static func probeAddress(pod: Pod, sandbox: ObservedSandbox?, hostIPs: [String]) -> String? {
+        (pod.spec?.hostNetwork ?? false) ? hostIPs.first : sandbox?.ips.first
+    }
+
     /// Starts a worker for each probe of each app container and sidecar running in the pod's
     /// current sandbox, and stops the workers of containers that no longer run there.
-    func update(pod: Pod, observed: ObservedPod) {
+    func update(pod: Pod, observed: ObservedPod, hostIPs: [String]) {
         let uid = pod.metadata.uid ?? ""
         let sandbox = observed.currentSandbox
-        let podIP = sandbox?.ips.first
+        let podIP = Self.probeAddress(pod: pod, sandbox: sandbox, hostIPs: hostIPs)
         var wanted: [Key: (container: Container, observed: ObservedContainer, probe: Probe)] = [:]
         // App containers, and sidecars (init containers that keep running) too.
         for container in (pod.spec?.initContainers ?? []).filter(\.isSidecar) + (pod.spec?.containers ?? []) {

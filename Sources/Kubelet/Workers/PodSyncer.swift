@@ -158,7 +158,7 @@ final class PodSyncer: Sendable {
 
         let after = acted ? try await observation.observe(uid: uid) : observed
         // Probes follow the containers that run now; their results go into this status.
-        probes.update(pod: pod, observed: after)
+        probes.update(pod: pod, observed: after, hostIPs: builder.hostIPs)
         statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date(),
                                          probes: probes.results(uid: uid)), target: target)
         return Outcome(resyncAfter: retry, finished: false)
