@@ -46,41 +46,21 @@ struct KubeletNodeTests {
 
             // The runtime stops answering: Ready goes False with the reason, and comes back with it.
             _ = try await node.runtime?.stop()
-            var notReady: NodeCondition?
             // Half a second of status period, but CI runs many nodes at once on two cores: 20 s.
-            for _ in 0..<200 {
-                notReady = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
-                if notReady?.status == "False" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let notReady = await node.readyCondition(becoming: "False", within: .seconds(20))
             #expect(notReady?.status == "False")
             #expect(notReady?.reason == "KubeletNotReady")
             #expect(notReady?.message?.contains("container runtime is down") == true)
             try await node.startRuntime()
-            var ready: NodeCondition?
-            for _ in 0..<100 {
-                ready = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
-                if ready?.status == "True" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let ready = await node.readyCondition(becoming: "True", within: .seconds(10))
             #expect(ready?.status == "True")
 
             // A runtime that hangs (stopped, not gone) is down too, once Status goes unanswered.
             node.runtime?.kill(.suspend)
-            var hung: NodeCondition?
-            for _ in 0..<250 {
-                hung = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
-                if hung?.status == "False" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let hung = await node.readyCondition(becoming: "False", within: .seconds(25))
             node.runtime?.kill(.resume)
             #expect(hung?.status == "False" && hung?.message?.contains("container runtime is down") == true, "\(String(describing: hung))")
-            var back: NodeCondition?
-            for _ in 0..<200 {
-                back = try? await client.get(Node.self, name: KubeletTestNode.nodeName).status?.conditions?.first { $0.type == "Ready" }
-                if back?.status == "True" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let back = await node.readyCondition(becoming: "True", within: .seconds(20))
             #expect(back?.status == "True")
         }
     }

@@ -238,6 +238,31 @@ final class KubeletTestNode: @unchecked Sendable {
         throw TestFailure("pod \(name) never reached the expected state; last status: \(String(describing: last?.status))")
     }
 
+    /// The node's Ready condition once its status is `status` ("True" or "False"), or as it
+    /// last was when `limit` ran out.
+    func readyCondition(becoming status: String, within limit: Duration) async -> NodeCondition? {
+        let deadline = ContinuousClock.now + limit
+        var condition: NodeCondition?
+        while ContinuousClock.now < deadline {
+            condition = try? await client.get(Node.self, name: Self.nodeName).status?.conditions?.first { $0.type == "Ready" }
+            if condition?.status == status { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return condition
+    }
+
+    /// Waits until the runtime holds no container of any pod (up to `limit`); what it still
+    /// holds then, empty when it emptied.
+    func runningContainers(emptyWithin limit: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + limit
+        var left = try await ctl(["ps", "-q"])
+        while !left.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            left = try await ctl(["ps", "-q"])
+        }
+        return left
+    }
+
     /// `busybox wget` from the node's namespace; nil when nothing answers within 3 s.
     func fetch(_ url: String) async -> String? {
         await node.fetch(url)

@@ -37,12 +37,7 @@ struct SidecarNodeTests {
             #expect(done.status?.containerStatuses?.first?.state?.terminated?.exitCode == 0)
             #expect(done.status?.initContainerStatuses?.first?.restartCount == 0, "the sidecar was started once")
             // Nothing of the pod stays in the runtime: the sidecar went after the app.
-            var left = "?"
-            for _ in 0..<50 {
-                left = try await node.ctl(["ps", "-q"])
-                if left.isEmpty { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let left = try await node.runningContainers(emptyWithin: .seconds(10))
             #expect(left.isEmpty, "containers still running: \(left)")
         }
     }
