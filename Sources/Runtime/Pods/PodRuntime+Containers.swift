@@ -112,7 +112,7 @@ extension PodRuntime {
         }
         running.insert(record.id)
         publish(.started, record)
-        noticeExits()
+        noticeExits(of: [record.id])
     }
 
     /// StopContainer: the image's stop signal (SIGTERM by default), `timeout` to end, then

@@ -128,7 +128,7 @@ public actor PodRuntime {
         await withDiscardingTaskGroup { group in
             if let changes = exitWatch?.changes {
                 group.addTask {
-                    for await _ in changes { await self.noticeExits() }
+                    for await folder in changes { await self.noticeExit(inFolder: folder) }
                 }
             }
             group.addTask {
@@ -141,8 +141,20 @@ public actor PodRuntime {
         }
     }
 
-    func noticeExits() {
-        for id in running {
+    func noticeExits() { noticeExits(of: running) }
+
+    /// A file was renamed into `folder`: only its container can have ended. (Each start renames
+    /// files into its shim's folder; checking every running container at each of them made a
+    /// burst of starts cost the square of its size.)
+    func noticeExit(inFolder folder: String) {
+        let prefix = configuration.shimFolders + "/"
+        guard folder.hasPrefix(prefix) else { return }
+        let id = String(folder.dropFirst(prefix.count))
+        if running.contains(id) { noticeExits(of: [id]) }
+    }
+
+    func noticeExits(of ids: Set<String>) {
+        for id in ids {
             guard let record = containers[id] else { running.remove(id); continue }
             // Only an ended container: one being started is not running yet.
             guard case .exited = progress(record).state else { continue }
