@@ -25,6 +25,8 @@ final class PodSyncer: Sendable {
     let metrics: KubeletMetrics
     let backoff: Mutex<RestartBackoff>
     let probes: ProbeManager
+    /// Sandboxes are made one per core at a time, in the order their pods came.
+    let sandboxSlots = StartSlots(count: ProcessInfo.processInfo.activeProcessorCount)
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
@@ -127,9 +129,11 @@ final class PodSyncer: Sendable {
         if let attempt = actions.createSandbox, !blocked {
             acted = true
             do {
-                sandboxID = try await connection.runtime.runPodSandbox(.with {
-                    $0.config = configs.sandboxConfig(pod, attempt: attempt)
-                }).podSandboxID
+                sandboxID = try await sandboxSlots.withSlot {
+                    try await connection.runtime.runPodSandbox(.with {
+                        $0.config = configs.sandboxConfig(pod, attempt: attempt)
+                    }).podSandboxID
+                }
                 metrics.podStarted()
                 // The new sandbox's IPs, for env and /etc/hosts: one status call, not a whole observation.
                 if let sandboxID, let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandboxID }).status {
