@@ -256,7 +256,7 @@ public final class Kubelet: Sendable {
             if quiet { swiftlet_heap_return_free() }
             // The code (and read-only data) that start-up or a burst ran stays mapped, and the
             // kernel maps 64 KiB of it per fault; once quiet, it goes, and the quiet kubelet maps
-            // back what it runs: 10 MiB less with 100 pods.
+            // back what it runs: 15 MiB less with 100 pods.
             if quiet && codeRan {
                 ProgramPages.release()
                 codeRan = false
