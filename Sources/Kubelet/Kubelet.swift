@@ -1,4 +1,3 @@
-import CLinux
 import CRIAPI
 import Foundation
 import GRPCCore
@@ -193,8 +192,7 @@ public final class Kubelet: Sendable {
     /// and end pods the runtime holds that no source knows (deleted while the kubelet was away).
     func relist(_ connection: RuntimeConnection, workers: PodWorkers, world: PodWorld) async {
         var previous: [String: (uid: String, state: Runtime_V1_ContainerState)] = [:]
-        // Start-up's code is mapped: the first quiet relist unmaps it.
-        var codeRan = true
+        var memory = QuietMemory()
         while !Task.isCancelled {
             // Listed before the pods are known: a folder made after this belongs to a known pod.
             let podFolders = world.volumes.podUIDs()
@@ -249,20 +247,7 @@ public final class Kubelet: Sendable {
                     }
                 }
             }
-            // Pod starts and API lists leave freed heap pages inside malloc's arenas, which it
-            // keeps; giving them back once things are quiet (no container changed since the last
-            // relist) keeps the kubelet's resident size to what it holds, about 4 MiB less with
-            // 100 pods, without making a burst of starts fault those pages in again.
-            if quiet { swiftlet_heap_return_free() }
-            // The code (and read-only data) that start-up or a burst ran stays mapped, and the
-            // kernel maps 64 KiB of it per fault; once quiet, it goes, and the quiet kubelet maps
-            // back what it runs: 15 MiB less with 100 pods.
-            if quiet && codeRan {
-                ProgramPages.release()
-                codeRan = false
-            } else if !quiet {
-                codeRan = true
-            }
+            memory.relisted(quiet: quiet)
             try? await Task.sleep(for: configuration.relistPeriod)
         }
     }

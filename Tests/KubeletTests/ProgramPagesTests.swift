@@ -66,4 +66,11 @@ import Testing
         }
         return total
     }
+
+    /// Code goes at the first quiet relist after start-up or activity, not at every quiet one.
+    @Test func codeIsReleasedOnceEachTimeThingsGoQuiet() {
+        var memory = QuietMemory()
+        let relists = [true, true, false, false, true, true, false, true]
+        #expect(relists.map { memory.releasesCode(quiet: $0) } == [true, false, false, false, true, false, false, true])
+    }
 }
