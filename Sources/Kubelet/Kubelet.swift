@@ -178,7 +178,14 @@ public final class Kubelet: Sendable {
                     for try await event in response.messages {
                         let uid = event.podSandboxStatus.labels[KubeletLabels.podUID]
                             ?? event.containersStatuses.first?.labels[KubeletLabels.podUID]
-                        if let uid { workers.wake(uid: uid) }
+                        let state: ObservedContainer.State? = switch event.containerEventType {
+                        case .containerCreatedEvent: .created
+                        case .containerStartedEvent: .running
+                        case .containerStoppedEvent: .exited
+                        case .containerDeletedEvent: nil
+                        case .UNRECOGNIZED: .unknown
+                        }
+                        if let uid { workers.noticed(.init(containerID: event.containerID, state: state), uid: uid) }
                     }
                 }
             } catch {
@@ -204,12 +211,12 @@ public final class Kubelet: Sendable {
                     guard let uid = container.labels[KubeletLabels.podUID] else { continue }
                     current[container.id] = (uid, container.state)
                     if previous[container.id]?.state != container.state {
-                        workers.wake(uid: uid)
+                        workers.noticed(.init(containerID: container.id, state: RuntimeObservation.state(container.state)), uid: uid)
                         quiet = false
                     }
                 }
                 for (id, old) in previous where current[id] == nil {
-                    workers.wake(uid: old.uid)
+                    workers.noticed(.init(containerID: id, state: nil), uid: old.uid)
                     quiet = false
                 }
                 var states: [String: Int] = [:]

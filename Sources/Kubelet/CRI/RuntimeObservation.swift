@@ -39,15 +39,18 @@ public struct RuntimeObservation: Sendable {
         return Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] })
     }
 
-    static func container(_ status: Runtime_V1_ContainerStatus, sandboxID: String) -> ObservedContainer {
-        let state: ObservedContainer.State = switch status.state {
+    static func state(_ state: Runtime_V1_ContainerState) -> ObservedContainer.State {
+        switch state {
         case .containerCreated: .created
         case .containerRunning: .running
         case .containerExited: .exited
         default: .unknown
         }
+    }
+
+    static func container(_ status: Runtime_V1_ContainerStatus, sandboxID: String) -> ObservedContainer {
         return ObservedContainer(
-            id: status.id, name: status.metadata.name, attempt: status.metadata.attempt, sandboxID: sandboxID, state: state,
+            id: status.id, name: status.metadata.name, attempt: status.metadata.attempt, sandboxID: sandboxID, state: state(status.state),
             createdAt: date(status.createdAt) ?? Date(timeIntervalSince1970: 0), startedAt: date(status.startedAt), finishedAt: date(status.finishedAt),
             exitCode: status.exitCode, reason: status.reason, message: Self.message(status),
             image: status.image.image, imageRef: status.imageRef, specHash: status.annotations[KubeletLabels.containerHash])

@@ -8,15 +8,15 @@ struct RuntimeOperationsInterceptor: ClientInterceptor {
         request: StreamingClientRequest<Input>, context: ClientContext,
         next: (StreamingClientRequest<Input>, ClientContext) async throws -> StreamingClientResponse<Output>
     ) async throws -> StreamingClientResponse<Output> {
-        let operation = KubeletMetrics.operationName(context.descriptor.method)
+        let method = context.descriptor.method
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
             let failed = if case .failure = response.accepted { true } else { false }
-            metrics.runtimeOperation(operation, duration: ContinuousClock.now - started, failed: failed)
+            metrics.runtimeOperation(method: method, duration: ContinuousClock.now - started, failed: failed)
             return response
         } catch {
-            metrics.runtimeOperation(operation, duration: ContinuousClock.now - started, failed: true)
+            metrics.runtimeOperation(method: method, duration: ContinuousClock.now - started, failed: true)
             throw error
         }
     }

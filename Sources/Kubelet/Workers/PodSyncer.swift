@@ -12,6 +12,8 @@ final class PodSyncer: Sendable {
         var resyncAfter: Duration?
         /// The pod is done: nothing of it remains in the runtime.
         var finished: Bool
+        /// The pod's containers as the sync saw them at its end (nil when it ended early).
+        var observed: [String: ObservedContainer.State]? = nil
     }
 
     let connection: RuntimeConnection
@@ -165,7 +167,7 @@ final class PodSyncer: Sendable {
         probes.update(pod: pod, observed: after, hostIPs: builder.hostIPs)
         statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date(),
                                          probes: probes.results(uid: uid)), target: target)
-        return Outcome(resyncAfter: retry, finished: false)
+        return Outcome(resyncAfter: retry, finished: false, observed: SyncTriggers.states(after))
     }
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.

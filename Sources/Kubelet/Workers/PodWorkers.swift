@@ -19,6 +19,13 @@ final class PodWorkers: Sendable {
         var wake: AsyncStream<Void>.Continuation
         var timer: Task<Void, Never>?
         var task: Task<Void, Never>?
+        /// Something since the last sync calls for one whatever the runtime says: a new desired
+        /// state, a timer, a probe result.
+        var needsSync = true
+        /// Runtime changes since the last sync; they call for one only if it did not see them.
+        var changes: [SyncTriggers.RuntimeChange] = []
+        /// The containers the last sync saw at its end (nil before it, or when it saw none).
+        var observed: [String: ObservedContainer.State]?
     }
 
     let syncer: PodSyncer
@@ -51,9 +58,13 @@ final class PodWorkers: Sendable {
             if var worker = workers[uid] {
                 var newest = work
                 newest.terminating = newest.terminating || worker.work.terminating
+                // Kept either way (the newest object is what the next sync reads), but an echo
+                // of the kubelet's own status patch does not wake the worker.
+                let news = SyncTriggers.updateNeedsSync(old: worker.work, new: newest)
                 worker.work = newest
+                worker.needsSync = worker.needsSync || news
                 workers[uid] = worker
-                worker.wake.yield()
+                if news { worker.wake.yield() }
                 return nil
             }
             let (stream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -67,13 +78,32 @@ final class PodWorkers: Sendable {
         }
     }
 
-    /// Something changed in the runtime for this pod (PLEG): sync it again.
+    /// Sync this pod again (a probe result changed, a timer ran out).
     func wake(uid: String) {
-        _ = workers.withLock { $0[uid]?.wake.yield() }
+        workers.withLock { workers in
+            guard workers[uid] != nil else { return }
+            workers[uid]?.needsSync = true
+            workers[uid]?.wake.yield()
+        }
+    }
+
+    /// One of this pod's containers changed in the runtime (PLEG): sync it again unless its last
+    /// sync already saw that (it usually made the change itself).
+    func noticed(_ change: SyncTriggers.RuntimeChange, uid: String) {
+        workers.withLock { workers in
+            guard workers[uid] != nil else { return }
+            workers[uid]?.changes.append(change)
+            workers[uid]?.wake.yield()
+        }
     }
 
     func wakeAll() {
-        workers.withLock { $0.values.forEach { $0.wake.yield() } }
+        workers.withLock { workers in
+            for uid in workers.keys {
+                workers[uid]?.needsSync = true
+                workers[uid]?.wake.yield()
+            }
+        }
     }
 
     func stopAll() {
@@ -90,12 +120,15 @@ final class PodWorkers: Sendable {
 
     private func loop(uid: String, wakes: AsyncStream<Void>) async {
         for await _ in wakes {
-            guard let work = self.work(uid: uid) else { return }
+            guard let (work, due) = takeWake(uid: uid) else { return }
+            // Nothing the last sync did not already act on: its timer stays as it was.
+            guard due else { continue }
             var next: Duration? = resyncInterval
             do {
                 let started = ContinuousClock.now
                 defer { syncer.metrics.podSynced(after: ContinuousClock.now - started) }
                 let outcome = try await sync(work)
+                workers.withLock { $0[uid]?.observed = outcome.observed }
                 if outcome.finished {
                     if work.terminating, self.work(uid: uid)?.terminating == true {
                         await terminated(work)
@@ -113,9 +146,23 @@ final class PodWorkers: Sendable {
                 }
             } catch {
                 log("kubelet: sync of pod \(work.pod.key) (\(uid)) failed, retrying: \(RuntimeConnection.describe(error))")
+                workers.withLock { $0[uid]?.observed = nil }
                 next = .seconds(1)
             }
             schedule(uid: uid, after: next)
+        }
+    }
+
+    /// The pod's newest desired state, and whether what woke its worker since the last sync
+    /// calls for another; resets both. nil once the worker is gone.
+    private func takeWake(uid: String) -> (Work, Bool)? {
+        workers.withLock { workers in
+            guard var worker = workers[uid] else { return nil }
+            let due = worker.needsSync || worker.changes.contains { SyncTriggers.isNews($0, observed: worker.observed) }
+            worker.needsSync = false
+            worker.changes = []
+            workers[uid] = worker
+            return (worker.work, due)
         }
     }
 
@@ -132,10 +179,10 @@ final class PodWorkers: Sendable {
     private func schedule(uid: String, after delay: Duration?) {
         workers.withLock { workers in
             workers[uid]?.timer?.cancel()
-            guard let delay, let wake = workers[uid]?.wake else { return }
-            workers[uid]?.timer = Task {
+            guard let delay, workers[uid] != nil else { return }
+            workers[uid]?.timer = Task { [weak self] in
                 try? await Task.sleep(for: delay)
-                if !Task.isCancelled { wake.yield() }
+                if !Task.isCancelled { self?.wake(uid: uid) }
             }
         }
     }
