@@ -64,9 +64,11 @@ let package = Package(
 
         // Any JSON value: CNI passes plugin configurations through, the test API server stores objects.
         .target(name: "SwiftletJSON"),
+        // Files written whole (temporary and rename), flushed only when asked.
+        .target(name: "SwiftletFiles"),
 
         // CNI spec types, the plugin protocol and the IPAM plugin's logic: no netlink, no processes.
-        .target(name: "CNI", dependencies: ["SwiftletJSON"]),
+        .target(name: "CNI", dependencies: ["SwiftletJSON", "SwiftletFiles"]),
         // The bridge plugin: netlink through libnl, namespace entry, delegation to other plugins.
         .target(
             name: "CNIBridge",
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "CNIInvocation",
             dependencies: [
-                "CNI", "SwiftletJSON",
+                "CNI", "SwiftletJSON", "SwiftletFiles",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
@@ -145,7 +147,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CArchive", "CSeccomp", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON",
+                "CArchive", "CSeccomp", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON", "SwiftletFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -1,4 +1,5 @@
 import CNI
+import SwiftletFiles
 import SwiftletJSON
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -42,12 +43,9 @@ public struct ResultCache: Sendable {
                 capabilityArgs: attachment.capabilityArgs, config: list.bytes.base64EncodedString(),
                 result: try JSONValue(encoding: result))
             let target = path(network: list.name, containerID: attachment.containerID, ifname: attachment.ifname)
-            // Written beside and renamed: a crash never leaves half an entry.
-            let temporary = target + ".tmp"
-            try JSONEncoder().encode(entry).write(to: URL(fileURLWithPath: temporary))
-            try FileManager.default.moveItem(atPath: temporary, toPath: target + ".new")
-            _ = try? FileManager.default.removeItem(atPath: target)
-            try FileManager.default.moveItem(atPath: target + ".new", toPath: target)
+            // Written beside and renamed: a crash never leaves half an entry. Not flushed, as
+            // libcni does not flush it: after a power loss the attachments it describes are gone.
+            try WholeFile.write(JSONEncoder().encode(entry), to: target, mode: 0o600, durable: false)
         } catch {
             throw CNIError(.ioFailure, "cannot cache the result in \(directory): \(error)")
         }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwiftletFiles
 
 /// One address held by one attachment.
 public struct Allocation: Equatable, Sendable {
@@ -101,9 +102,11 @@ public final class AllocationStore {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Not flushed: host-local does not flush its files either, and after a power loss the
+    /// allocations of containers that are gone are collected (GC).
     private func writeFile(_ path: String, _ text: String) throws(CNIError) {
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try WholeFile.write(text.utf8, to: path, durable: false)
         } catch {
             throw CNIError(.ioFailure, "cannot write \(path): \(error)")
         }

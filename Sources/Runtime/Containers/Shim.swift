@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletFiles
 import Glibc
 import Subprocess
 import Synchronization
@@ -21,9 +22,10 @@ public struct Shim: Sendable {
         var plan = plan
         if let seccompFilter {
             plan.seccompFilter = folder + "/seccomp.bpf"
-            try Data(seccompFilter).write(to: URL(fileURLWithPath: folder + "/seccomp.bpf"), options: .atomic)
+            try WholeFile.write(seccompFilter, to: folder + "/seccomp.bpf", durable: false)
         }
-        try Data(plan.encoded()).write(to: URL(fileURLWithPath: folder + "/plan"), options: .atomic)
+        // The shim folder is state under /run: nothing to flush.
+        try WholeFile.write(plan.encoded(), to: folder + "/plan", durable: false)
     }
 
     /// Starts the shim, which starts the container; returns once the container's process runs,

@@ -2,6 +2,7 @@ import CNI
 import CNIInvocation
 import CRIAPI
 import Foundation
+import SwiftletFiles
 import Glibc
 
 extension PodRuntime {
@@ -169,9 +170,9 @@ extension PodRuntime {
         if let holder = record.pidHolder { PodPIDNamespace.stop(holder) }
     }
 
+    /// A file of the sandbox's state (under /run: nothing to flush).
     nonisolated func writeFile(_ path: String, _ text: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        chmod(path, 0o644)
+        try WholeFile.write(text.utf8, to: path, mode: 0o644, durable: false)
     }
 
     nonisolated func hostName() -> String {

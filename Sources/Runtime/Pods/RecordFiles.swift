@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletFiles
 
 /// JSON records on disk, each written whole (temporary file, fsync, rename) so that a crash
 /// leaves the old record or the new one, never half of one.
@@ -8,16 +9,10 @@ enum RecordFiles {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let temporary = path + ".tmp"
-        let data = try encoder.encode(record)
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw RuntimeError.failed("cannot write \(temporary)")
+        // Flushed once (Foundation's createFile flushed it, and then a synchronize did again).
+        do { try WholeFile.write(encoder.encode(record), to: path, durable: true) } catch let failure as WholeFile.Failure {
+            throw RuntimeError.failed(failure.description)
         }
-        if let handle = FileHandle(forUpdatingAtPath: temporary) {
-            try? handle.synchronize()
-            try? handle.close()
-        }
-        guard rename(temporary, path) == 0 else { throw RuntimeError.failed("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
     }
 
     /// Every record `name` in the subfolders of `folder`; unreadable ones are skipped and named.

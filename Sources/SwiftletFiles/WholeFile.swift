@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files written whole: to a temporary name beside the target, then renamed over it, so that a
+/// reader sees the old file or the new one, never part of one, and a crash of the writer leaves
+/// one of the two.
+///
+/// Why not Foundation's `Data.write` or `FileManager.createFile`: both fsync every file they
+/// write, atomic or not. A flush is worth its milliseconds only for what must survive a power
+/// loss; the runtime's state under /run (shim plans, a sandbox's hostname and resolv.conf) is
+/// lost with it by design, and the CNI result cache and IP allocations are rebuilt or collected
+/// after a reboot, as libcni and host-local treat them (neither syncs). In a burst of pods these
+/// flushes were a tenth of the runtime's CPU and held each start up on the disk.
+public enum WholeFile {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Writes `bytes` to `path` with `mode`; `durable` flushes it to the disk before the rename,
+    /// for records that must outlive a power loss.
+    public static func write(_ bytes: some Sequence<UInt8>, to path: String, mode: mode_t = 0o644, durable: Bool) throws(Failure) {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw failure("cannot create", temporary) }
+        let contents = Array(bytes)
+        var written = 0
+        while written < contents.count {
+            let count = contents.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                let error = failure("cannot write", temporary)
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            written += count
+        }
+        // The mode asked for, whatever the umask took from it.
+        guard fchmod(descriptor, mode) == 0, !durable || fsync(descriptor) == 0 else {
+            let error = failure(durable ? "cannot flush" : "cannot set the mode of", temporary)
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            let error = failure("cannot rename to \(path)", temporary)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    static func failure(_ what: String, _ path: String) -> Failure {
+        Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+}

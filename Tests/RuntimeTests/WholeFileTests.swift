@@ -1,0 +1,42 @@
+import Foundation
+import SwiftletFiles
+import Testing
+
+@Suite struct WholeFileTests {
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("whole-file-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        return path
+    }
+
+    @Test(arguments: [true, false])
+    func replacesTheFileWholeWithTheModeAskedForAndLeavesNothingBeside(durable: Bool) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/plan"
+        try WholeFile.write(Array("first".utf8), to: path, durable: durable)
+        let old = umask(0o077)
+        defer { umask(old) }
+        try WholeFile.write(Array(repeating: UInt8(ascii: "x"), count: 1 << 20), to: path, mode: 0o640, durable: durable)
+        #expect(FileManager.default.contents(atPath: path) == Data(repeating: UInt8(ascii: "x"), count: 1 << 20))
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o640)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["plan"])
+    }
+
+    @Test func aFolderThatIsNotThereIsAClearErrorAndTheOldFileStays() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect {
+            try WholeFile.write(Array("x".utf8), to: folder + "/missing/plan", durable: false)
+        } throws: { error in
+            "\(error)".hasPrefix("cannot create \(folder)/missing/plan.tmp-") && "\(error)".hasSuffix("No such file or directory")
+        }
+        // A rename that cannot happen (the target is a folder) leaves the folder and no temporary.
+        try FileManager.default.createDirectory(atPath: folder + "/taken", withIntermediateDirectories: false)
+        try FileManager.default.createFile(atPath: folder + "/taken/kept", contents: Data())
+        #expect(throws: WholeFile.Failure.self) { try WholeFile.write(Array("x".utf8), to: folder + "/taken", durable: true) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["taken"])
+        #expect(FileManager.default.fileExists(atPath: folder + "/taken/kept"))
+    }
+}
