@@ -47,7 +47,7 @@ import Testing
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let pages = 32
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("program-pages-\(getpid())").path
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: pages * pageSize))
+        try #require(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: pages * pageSize)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         try #require(descriptor >= 0)
