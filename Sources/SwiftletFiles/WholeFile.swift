@@ -20,7 +20,12 @@ public enum WholeFile {
     /// Writes `bytes` to `path` with `mode`; `durable` flushes it to the disk before the rename,
     /// for records that must outlive a power loss.
     public static func write(_ bytes: some Sequence<UInt8>, to path: String, mode: mode_t = 0o644, durable: Bool) throws(Failure) {
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // Hidden and unique: a writer that dies before its rename leaves a dot file that no
+        // reader of the folder takes for an entry (CNI cache entries, IP reservations).
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = folder + "." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw failure("cannot create", temporary) }
         let contents = Array(bytes)

@@ -30,7 +30,7 @@ import Testing
         #expect {
             try WholeFile.write(Array("x".utf8), to: folder + "/missing/plan", durable: false)
         } throws: { error in
-            "\(error)".hasPrefix("cannot create \(folder)/missing/plan.tmp-") && "\(error)".hasSuffix("No such file or directory")
+            "\(error)".hasPrefix("cannot create \(folder)/missing/.plan.tmp-") && "\(error)".hasSuffix("No such file or directory")
         }
         // A rename that cannot happen (the target is a folder) leaves the folder and no temporary.
         try FileManager.default.createDirectory(atPath: folder + "/taken", withIntermediateDirectories: false)

@@ -24,7 +24,8 @@ final class PodWorkers: Sendable {
         var needsSync = true
         /// Runtime changes since the last sync; they call for one only if it did not see them.
         var changes: [SyncTriggers.RuntimeChange] = []
-        /// The containers the last sync saw at its end (nil before it, or when it saw none).
+        /// The containers the last sync saw at its end (nil before the first sync, and after one
+        /// that failed or ended early: every change is news then).
         var observed: [String: ObservedContainer.State]?
     }
 
