@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "Kubelet",
             dependencies: [
-                "KubeAPI", "CRIAPI", "SwiftletVersion", "CLinux",
+                "KubeAPI", "CRIAPI", "SwiftletVersion", "CLinux", "SwiftletFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

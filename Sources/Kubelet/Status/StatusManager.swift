@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletFiles
 import KubeAPI
 import Synchronization
 
@@ -179,6 +180,7 @@ public final class StatusManager: Sendable {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let entries = all.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         guard let data = try? encoder.encode(entries) else { return }
-        try? data.write(to: URL(fileURLWithPath: snapshotPath), options: .atomic)
+        // Whole, not flushed: a power loss ends the containers these statuses describe too.
+        try? WholeFile.write(data, to: snapshotPath, durable: false)
     }
 }

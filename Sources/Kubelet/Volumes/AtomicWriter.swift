@@ -1,4 +1,5 @@
 import Foundation
+import SwiftletFiles
 
 /// Writes a volume's file set so that readers never see half of it, as upstream's atomic writer
 /// does: the files go into a fresh `..<timestamp>` folder, the `..data` symlink is swapped to it
@@ -39,8 +40,10 @@ struct AtomicWriter {
             } catch {
                 throw Failure(description: "cannot create \(parent): \(error.localizedDescription)")
             }
-            guard manager.createFile(atPath: target, contents: Data(file.bytes)), chmod(target, mode_t(file.mode & 0o7777)) == 0 else {
-                throw Failure(description: "cannot write \(target): \(String(cString: strerror(errno)))")
+            // Not flushed, as upstream's atomic writer does not flush: the set becomes visible by
+            // the link swap, and a power loss is followed by a fresh write at the pod's next sync.
+            do { try WholeFile.write(file.bytes, to: target, mode: mode_t(file.mode & 0o7777), durable: false) } catch {
+                throw Failure(description: "cannot write \(target): \(error)")
             }
         }
         // The swap: a new link beside the old one, renamed over it in one step.
