@@ -10,8 +10,9 @@ images=$(python3 rootfs/build-images.py --cache .build/test-images)
 scratch=$(mktemp -d /tmp/swiftlet-bench-kubelet-XXXXXX)
 netns="swiftlet-bench-kubelet-$$"
 daemon=""
-cleanup() { remove_runtime_leftovers "$scratch" "$netns" swiftlet-bench-kubepods "$daemon"; }
+cleanup() { remove_runtime_leftovers "$scratch" "$netns" swiftlet-bench-kubepods "$daemon"; release_own_disk "$scratch"; }
 trap cleanup EXIT
+own_disk "$scratch"
 ip netns add "$netns"
 ip -n "$netns" link set lo up
 
