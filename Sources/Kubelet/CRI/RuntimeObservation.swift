@@ -12,24 +12,44 @@ public struct RuntimeObservation: Sendable {
     public func observe(uid: String) async throws -> ObservedPod {
         let selector = [KubeletLabels.podUID: uid]
         let sandboxes = try await connection.runtime.listPodSandbox(.with { $0.filter.labelSelector = selector }).items
-        let containers = try await connection.runtime.listContainers(.with { $0.filter.labelSelector = selector }).containers
         var observed = ObservedPod()
         for sandbox in sandboxes {
             var ips: [String] = []
             if sandbox.state == .sandboxReady,
                let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandbox.id }).status {
-                ips = ([status.network.ip] + status.network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+                ips = Self.ips(status)
             }
             observed.sandboxes.append(ObservedSandbox(
                 id: sandbox.id, attempt: sandbox.metadata.attempt, ready: sandbox.state == .sandboxReady,
                 createdAt: Self.date(sandbox.createdAt) ?? Date(timeIntervalSince1970: 0), ips: ips))
         }
+        observed.containers = try await containers(uid: uid)
+        return observed
+    }
+
+    /// One pod's containers, with their statuses: after a sync that changed only containers (or
+    /// made the sandbox whose status it holds), the sandboxes are known without listing them.
+    public func containers(uid: String) async throws -> [ObservedContainer] {
+        let containers = try await connection.runtime.listContainers(.with { $0.filter.labelSelector = [KubeletLabels.podUID: uid] }).containers
+        var observed: [ObservedContainer] = []
         for container in containers {
             // Gone between the list and the status: it is not there any more.
             guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = container.id }).status else { continue }
-            observed.containers.append(Self.container(status, sandboxID: container.podSandboxID))
+            observed.append(Self.container(status, sandboxID: container.podSandboxID))
         }
         return observed
+    }
+
+    /// A sandbox as `observe` sees it, from its status.
+    public static func sandbox(_ status: Runtime_V1_PodSandboxStatus) -> ObservedSandbox {
+        let ready = status.state == .sandboxReady
+        return ObservedSandbox(id: status.id, attempt: status.metadata.attempt, ready: ready,
+                               createdAt: date(status.createdAt) ?? Date(timeIntervalSince1970: 0), ips: ready ? ips(status) : [])
+    }
+
+    /// The pod's IPs in a sandbox status, primary first.
+    static func ips(_ status: Runtime_V1_PodSandboxStatus) -> [String] {
+        ([status.network.ip] + status.network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
     }
 
     /// Every pod UID the runtime has sandboxes or containers for (adoption and orphan cleanup).

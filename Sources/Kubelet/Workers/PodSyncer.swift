@@ -127,6 +127,8 @@ final class PodSyncer: Sendable {
 
         var sandboxID = observed.currentSandbox.flatMap { $0.ready ? $0.id : nil }
         var podIPs = observed.currentSandbox?.ips ?? []
+        // The sandbox this sync made, as its status tells (nil if none was made, or no status came).
+        var made: ObservedSandbox?
         let sandboxConfig = configs.sandboxConfig(pod, attempt: actions.createSandbox ?? observed.currentSandbox?.attempt ?? 0)
         if let attempt = actions.createSandbox, !blocked {
             acted = true
@@ -139,7 +141,8 @@ final class PodSyncer: Sendable {
                 metrics.podStarted()
                 // The new sandbox's IPs, for env and /etc/hosts: one status call, not a whole observation.
                 if let sandboxID, let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandboxID }).status {
-                    podIPs = ([status.network.ip] + status.network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+                    made = RuntimeObservation.sandbox(status)
+                    podIPs = made?.ips ?? []
                 }
             } catch {
                 events.record(pod, .warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(RuntimeConnection.describe(error))")
@@ -162,12 +165,24 @@ final class PodSyncer: Sendable {
             }
         }
 
-        let after = acted ? try await observation.observe(uid: uid) : observed
+        let after = acted ? try await afterActions(uid: uid, observed: observed, actions: actions, made: made) : observed
         // Probes follow the containers that run now; their results go into this status.
         probes.update(pod: pod, observed: after, hostIPs: builder.hostIPs)
         statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date(),
                                          probes: probes.results(uid: uid)), target: target)
         return Outcome(resyncAfter: retry, finished: false, observed: SyncTriggers.states(after))
+    }
+
+    /// What the runtime holds after this sync's actions. When they touched no sandbox but the one
+    /// they made (a pod's start, a container's restart), the sandboxes are the observed ones and
+    /// that one from its status, and only the containers are asked for again: two CRI calls a
+    /// start fewer. Otherwise (a sandbox stopped or removed, or made without a status) all again.
+    func afterActions(uid: String, observed: ObservedPod, actions: PodActions, made: ObservedSandbox?) async throws -> ObservedPod {
+        let sandboxesTouched = !actions.stopSandboxes.isEmpty || !actions.removeSandboxes.isEmpty || (actions.createSandbox != nil && made == nil)
+        guard !sandboxesTouched else { return try await observation.observe(uid: uid) }
+        var after = ObservedPod(sandboxes: observed.sandboxes, containers: try await observation.containers(uid: uid))
+        if let made { after.sandboxes.append(made) }
+        return after
     }
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.
