@@ -73,7 +73,10 @@ extension PodRuntime {
             } else {
                 try writeFile(record.folder + "/resolv.conf", (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "")
             }
-            try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: []))
+            // A sandbox on the pod network gets its hosts file once its IPs are known (below).
+            if cniNetwork == nil {
+                try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: []))
+            }
             try await SandboxNamespaces.create(record.namespaces, hostname: hostname)
             if options.pid == .pod {
                 record.pidHolder = try await PodPIDNamespace.start(shim: configuration.shimExecutable)
@@ -94,9 +97,7 @@ extension PodRuntime {
                     throw RuntimeError.failed("failed to set up the pod network (CNI \(cniNetwork.list.name), plugins \(cniNetwork.list.pluginTypes.joined(separator: ", "))): \(error.message)")
                 }
                 record.ips = SandboxNetwork.podIPs(result)
-                if nodeNetwork == false {
-                    try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: record.ips))
-                }
+                try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: record.ips))
             }
             record.ready = true
             try save(record)

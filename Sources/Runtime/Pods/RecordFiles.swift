@@ -8,7 +8,8 @@ enum RecordFiles {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        // Compact: a record is read back by the runtime, not by people (`swiftlet ctl inspect` shows it).
+        encoder.outputFormatting = [.sortedKeys]
         // Flushed once (Foundation's createFile flushed it, and then a synchronize did again).
         do { try WholeFile.write(encoder.encode(record), to: path, durable: true) } catch let failure as WholeFile.Failure {
             throw RuntimeError.failed(failure.description)
