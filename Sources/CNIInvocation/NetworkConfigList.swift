@@ -1,5 +1,6 @@
 import CNI
 import SwiftletJSON
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -87,6 +88,14 @@ public struct NetworkConfigList: Sendable {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw CNIError(.ioFailure, "cannot read \(path)")
         }
-        return try NetworkConfigList(bytes: bytes, source: path)
+        if let parsed = lastParsed.withLock({ $0 }), parsed.source == path, parsed.bytes == bytes { return parsed }
+        let parsed = try NetworkConfigList(bytes: bytes, source: path)
+        lastParsed.withLock { $0 = parsed }
+        return parsed
     }
+
+    /// The list `first(in:)` parsed last. Every sandbox's ADD and DEL, and every runtime Status,
+    /// reads the folder again (a file changed or added takes effect at once, as with libcni), but
+    /// parses the file only when its bytes changed.
+    private static let lastParsed = Mutex<NetworkConfigList?>(nil)
 }

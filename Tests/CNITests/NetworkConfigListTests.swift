@@ -25,6 +25,20 @@ struct NetworkConfigListTests {
         #expect(try NetworkConfigList.first(in: try write([:])) == nil)
     }
 
+    @Test("a file changed, broken or replaced by another takes effect at the next read")
+    func changesAreSeenAtOnce() throws {
+        let folder = try write(["10-net.conflist": #"{"cniVersion":"1.0.0","name":"before","plugins":[{"type":"a"}]}"#])
+        #expect(try NetworkConfigList.first(in: folder)?.name == "before")
+        #expect(try NetworkConfigList.first(in: folder)?.name == "before")
+        let path = folder + "/10-net.conflist"
+        try Data(#"{"cniVersion":"1.0.0","name":"after","plugins":[{"type":"a"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try NetworkConfigList.first(in: folder)?.name == "after")
+        try Data("{".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CNIError.self) { try NetworkConfigList.first(in: folder) }
+        try Data(#"{"cniVersion":"1.0.0","name":"first","plugins":[{"type":"b"}]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/00-first.conflist"))
+        #expect(try NetworkConfigList.first(in: folder)?.name == "first")
+    }
+
     @Test("a single .conf is a list of one plugin")
     func singleConfiguration() throws {
         let folder = try write(["10-single.conf": #"{"cniVersion":"0.4.0","name":"single","type":"bridge","bridge":"cni0"}"#])
