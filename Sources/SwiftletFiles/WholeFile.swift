@@ -56,6 +56,25 @@ public enum WholeFile {
         }
     }
 
+    /// The bytes of a small file, at most `limit`; nil when it cannot be opened or read. One
+    /// open and a read or two: state files (a shim's `init`, `exit`) are read on every status,
+    /// where Foundation's readers also stat the file and copy its bytes twice.
+    public static func read(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(limit, 4096))
+        while contents.count < limit {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, min($0.count, limit - contents.count)) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            contents.append(contentsOf: chunk[..<count])
+        }
+        return contents
+    }
+
     static func failure(_ what: String, _ path: String) -> Failure {
         Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
     }

@@ -39,4 +39,17 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["taken"])
         #expect(FileManager.default.fileExists(atPath: folder + "/taken/kept"))
     }
+
+    @Test func readGivesTheWholeFileUpToItsLimitAndNilWhenThereIsNone() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0) }
+        try WholeFile.write(bytes, to: folder + "/state", durable: false)
+        #expect(WholeFile.read(folder + "/state") == bytes)
+        #expect(WholeFile.read(folder + "/state", limit: 4097) == Array(bytes.prefix(4097)))
+        try WholeFile.write([], to: folder + "/empty", durable: false)
+        #expect(WholeFile.read(folder + "/empty") == [])
+        #expect(WholeFile.read(folder + "/missing") == nil)
+        #expect(WholeFile.read(folder) == nil)
+    }
 }

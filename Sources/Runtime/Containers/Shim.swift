@@ -45,6 +45,9 @@ public struct Shim: Sendable {
     /// The container's state from the shim's files. A shim that died without recording the end
     /// (killed) leaves a running-looking container whose process is gone: reported as exited.
     public func progress() -> ContainerProgress {
+        // `init` holds "<pid> <started>", read once for both.
+        let initFields = read("init")?.split(separator: " ")
+        let started = initFields?.dropFirst().first.flatMap { Int64($0) }
         if let exit = read("exit") {
             let fields = exit.split(separator: " ").compactMap { Int64($0) }
             var progress = ContainerProgress(state: .exited)
@@ -58,7 +61,7 @@ public struct Shim: Sendable {
             progress.reason = ContainerProgress.reason(exitCode: progress.exitCode, oomKilled: progress.oomKilled)
             return progress
         }
-        guard let pid = initPID else { return ContainerProgress(state: .created) }
+        guard let pid = initFields?.first.flatMap({ Int32($0) }) else { return ContainerProgress(state: .created) }
         // Between reaping the init and writing `exit`, the shim still drains the output: the
         // container counts as running until the shim has said how it ended.
         if kill(pid, 0) == 0 || errno == EPERM || shimPID.map(Self.isShim) == true {
@@ -78,14 +81,6 @@ public struct Shim: Sendable {
     /// Whether `pid` is (still) a shim, not a process that inherited a dead shim's number.
     static func isShim(_ pid: Int32) -> Bool {
         processNamed(pid, "swiftlet-shim")
-    }
-
-    var initPID: Int32? {
-        read("init").flatMap { $0.split(separator: " ").first }.flatMap { Int32($0) }
-    }
-
-    var started: Int64? {
-        read("init").flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int64($0) }
     }
 
     var shimPID: Int32? {
@@ -137,7 +132,7 @@ public struct Shim: Sendable {
     }
 
     func read(_ name: String) -> String? {
-        (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        WholeFile.read(folder + "/" + name, limit: 4096).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 }
 
