@@ -24,7 +24,7 @@ compare() {
 # machine's disk is an ext4 without a journal, where creating a file or folder first steps over
 # every inode of its block group deleted in the last minutes (a lookup each, 6 minutes while the
 # inode's block is not yet written back). Pod starts create a few dozen inodes each, so on that
-# disk a burst cost what the machine had deleted before it (up to 10 ms a pod after a previous
+# disk a burst cost what the machine had deleted before it (about 5 ms a pod after a previous
 # run), not what the node does. A journaled ext4 (Debian's default) has no such step.
 # BENCH_DISK=machine keeps SCRATCH on the machine's disk instead.
 own_disk() {
