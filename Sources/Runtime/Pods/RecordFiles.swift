@@ -8,7 +8,7 @@ enum RecordFiles {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        // Compact: a record is read back by the runtime, not by people (`swiftlet ctl inspect` shows it).
+        // Compact: records are read back by the runtime when it starts, not by people.
         encoder.outputFormatting = [.sortedKeys]
         // Flushed once (Foundation's createFile flushed it, and then a synchronize did again).
         do { try WholeFile.write(encoder.encode(record), to: path, durable: true) } catch let failure as WholeFile.Failure {
