@@ -15,12 +15,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/plan"
         try WholeFile.write(Array("first".utf8), to: path, durable: durable)
-        let old = umask(0o077)
-        defer { umask(old) }
-        try WholeFile.write(Array(repeating: UInt8(ascii: "x"), count: 1 << 20), to: path, mode: 0o640, durable: durable)
+        // 0666 is more than the umask (at least 022 here) lets a create give. The umask is not
+        // changed for the test: it is the whole process's, and the tests beside this one would
+        // make their folders and images with it.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let mask = try #require(status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
+            .flatMap { Int($0.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8) })
+        #expect(mask & 0o022 != 0, "the umask \(String(mask, radix: 8)) lets a create give 0666 whole: the test proves nothing")
+        try WholeFile.write(Array(repeating: UInt8(ascii: "x"), count: 1 << 20), to: path, mode: 0o666, durable: durable)
         #expect(FileManager.default.contents(atPath: path) == Data(repeating: UInt8(ascii: "x"), count: 1 << 20))
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
-        #expect(mode == 0o640)
+        #expect(mode == 0o666)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["plan"])
     }
 
