@@ -38,7 +38,8 @@ func ctl(_ arguments: [String]) throws -> [Substring] {
     process.standardOutput = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    // Not waitUntilExit: on Linux it spins on an empty run loop, a core busy while it waits.
+    while process.isRunning { usleep(5_000) }
     return String(decoding: data, as: UTF8.self).split(separator: "\n")
 }
 
@@ -60,7 +61,8 @@ func startKubelet(kubeconfig: String) throws -> Process {
 
 func stop(_ process: Process) {
     process.terminate()
-    process.waitUntilExit()
+    // Not waitUntilExit: on Linux it spins on an empty run loop, a core busy while it waits.
+    while process.isRunning { usleep(5_000) }
 }
 
 /// A field of /proc/<pid>/status (`VmRSS`, `RssAnon`, `Threads`, ...): its number (kB for sizes).

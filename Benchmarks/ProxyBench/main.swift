@@ -110,7 +110,8 @@ func shell(_ command: String, input: String? = nil) -> Int32 {
         pipe.fileHandleForWriting.write(input.data(using: .utf8)!)
         try! pipe.fileHandleForWriting.close()
     }
-    process.waitUntilExit()
+    // Not waitUntilExit: on Linux it spins on an empty run loop, a core busy while it waits.
+    while process.isRunning { usleep(5_000) }
     return process.terminationStatus
 }
 
