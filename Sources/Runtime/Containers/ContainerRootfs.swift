@@ -72,7 +72,8 @@ public struct ContainerRootfs: Sendable, Equatable {
         copy.executableURL = URL(fileURLWithPath: "/bin/cp")
         copy.arguments = ["-a", "--remove-destination", snapshot + "/.", rootfs]
         try copy.run()
-        copy.waitUntilExit()
+        // Not waitUntilExit: on Linux it spins on an empty run loop, a core busy for the whole copy.
+        while copy.isRunning { usleep(2_000) }
         guard copy.terminationStatus == 0 else {
             throw SystemCallError(call: "cp -a", subject: snapshot, code: EIO)
         }
