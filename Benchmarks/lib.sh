@@ -57,5 +57,6 @@ remove_runtime_leftovers() {
     [ -d "$controller" ] && find "$controller" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   ip netns del "$netns" 2>/dev/null
-  rm -rf "$scratch"
+  # On a disk of its own (own_disk) SCRATCH is a mount point, which release_own_disk removes.
+  if mountpoint -q "$scratch"; then find "$scratch" -mindepth 1 -delete 2>/dev/null; else rm -rf "$scratch"; fi
 }
