@@ -40,6 +40,18 @@ public struct RuntimeObservation: Sendable {
         return observed
     }
 
+    /// The containers `ids` of the sandbox `sandboxID`, from their statuses alone (no list): what
+    /// a sync that made them knows it has. nil when one of them has no status (gone already):
+    /// the caller lists instead.
+    public func containers(ids: [String], sandboxID: String) async -> [ObservedContainer]? {
+        var observed: [ObservedContainer] = []
+        for id in ids {
+            guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = id }).status else { return nil }
+            observed.append(Self.container(status, sandboxID: sandboxID))
+        }
+        return observed
+    }
+
     /// A sandbox as `observe` sees it, from its status.
     public static func sandbox(_ status: Runtime_V1_PodSandboxStatus) -> ObservedSandbox {
         let ready = status.state == .sandboxReady

@@ -152,20 +152,23 @@ final class PodSyncer: Sendable {
             }
         }
 
+        // The containers this sync made (started or not), whose statuses end the sync.
+        var created: [String] = []
         if let sandboxID, !blocked {
             let spec = pod.spec ?? PodSpec()
             acted = acted || !actions.startContainers.isEmpty
             for start in actions.startContainers {
                 guard let container = ((spec.initContainers ?? []) + spec.containers).first(where: { $0.name == start.name }) else { continue }
                 if let reason = await self.start(container, start: start, pod: pod, sandboxID: sandboxID, sandboxConfig: sandboxConfig,
-                                                 prepared: prepared, podIPs: podIPs) {
+                                                 prepared: prepared, podIPs: podIPs, created: &created) {
                     waiting[start.name] = reason
                     retry = min(retry ?? Self.retryAfterFailure, Self.retryAfterFailure)
                 }
             }
         }
 
-        let after = acted ? try await afterActions(uid: uid, observed: observed, actions: actions, made: made) : observed
+        let after = acted ? try await afterActions(uid: uid, observed: observed, actions: actions, made: made,
+                                                   created: created, in: sandboxID) : observed
         // Probes follow the containers that run now; their results go into this status.
         probes.update(pod: pod, observed: after, hostIPs: builder.hostIPs)
         statuses.set(pod, builder.status(pod: pod, observed: after, waiting: waiting, previous: previous, finished: false, now: Date(),
@@ -175,19 +178,31 @@ final class PodSyncer: Sendable {
 
     /// What the runtime holds after this sync's actions. When they touched no sandbox but the one
     /// they made (a pod's start, a container's restart), the sandboxes are the observed ones and
-    /// that one from its status, and only the containers are asked for again: two CRI calls a
-    /// start fewer. Otherwise (a sandbox stopped or removed, or made without a status) all again.
-    func afterActions(uid: String, observed: ObservedPod, actions: PodActions, made: ObservedSandbox?) async throws -> ObservedPod {
+    /// that one from its status; when they also stopped and removed no container, the containers
+    /// are the observed ones and the statuses of those it made (`created`, in `sandboxID`): a
+    /// start then costs a status call here, not a list of the pod's containers and then a status
+    /// call for every one of them. Otherwise the touched part is asked for again.
+    /// What changed meanwhile without the kubelet (a container that exited) arrives as news from
+    /// the runtime's events and wakes the pod again.
+    func afterActions(uid: String, observed: ObservedPod, actions: PodActions, made: ObservedSandbox?,
+                      created: [String], in sandboxID: String?) async throws -> ObservedPod {
         let sandboxesTouched = !actions.stopSandboxes.isEmpty || !actions.removeSandboxes.isEmpty || (actions.createSandbox != nil && made == nil)
         guard !sandboxesTouched else { return try await observation.observe(uid: uid) }
-        var after = ObservedPod(sandboxes: observed.sandboxes, containers: try await observation.containers(uid: uid))
+        var after = observed
         if let made { after.sandboxes.append(made) }
+        let containersTouched = !actions.killContainers.isEmpty || !actions.removeContainers.isEmpty
+        if !containersTouched, let sandboxID, let statuses = await observation.containers(ids: created, sandboxID: sandboxID) {
+            after.containers += statuses
+        } else {
+            after.containers = try await observation.containers(uid: uid)
+        }
         return after
     }
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.
     func start(_ container: Container, start: PodActions.Start, pod: Pod, sandboxID: String,
-               sandboxConfig: Runtime_V1_PodSandboxConfig, prepared: PodWorld.Prepared, podIPs: [String]) async -> ContainerState.Waiting? {
+               sandboxConfig: Runtime_V1_PodSandboxConfig, prepared: PodWorld.Prepared, podIPs: [String],
+               created: inout [String]) async -> ContainerState.Waiting? {
         let setup: PodWorld.ContainerSetup
         do {
             setup = try world.setup(container, pod: pod, prepared: prepared, podIPs: podIPs)
@@ -223,6 +238,7 @@ final class PodSyncer: Sendable {
             events.record(pod, .warning, "Failed", "Error: \(message)")
             return ContainerState.Waiting(reason: "CreateContainerError", message: message)
         }
+        created.append(containerID)
         events.record(pod, .normal, "Created", "Created container \(container.name)")
         if let key = start.restartKey {
             backoff.withLock { $0.recordRestart(key, now: Date()) }
