@@ -87,7 +87,7 @@ struct KubeletNodeTests {
             #expect(try await node.ctl(["pods", "-q", "--label", "io.kubernetes.pod.uid=\(uid)"]).split(separator: "\n").count == 1)
             #expect(FileManager.default.fileExists(atPath: node.root.podLogDirectory + "/default_web_\(uid)/main/0.log"))
             let events = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.uid == uid }
-            #expect(Set(events.compactMap(\.reason)).isSuperset(of: ["Created", "Started"]))
+            #expect(Set(events.compactMap(\.reason)).isSuperset(of: ["Pulled", "Created", "Started"]))
 
             // Deleted with 3 s of grace: httpd ends on SIGTERM, the kubelet removes the pod from the API.
             try await node.client.delete(Pod.self, name: "web", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 3))

@@ -41,6 +41,8 @@ final class ImagePuller: Sendable {
         if policy != "Always" {
             let present = try? await connection.images.imageStatus(.with { $0.image.image = image })
             if let present, present.hasImage, !present.image.id.isEmpty {
+                // Upstream's words: `kubectl describe pod` shows where the image came from.
+                events.record(pod, .normal, "Pulled", "Container image \"\(image)\" already present on machine")
                 return present.image.id
             }
             if policy == "Never" {
