@@ -217,7 +217,8 @@ func milliseconds(_ duration: Duration) -> Double {
 }
 
 /// What the kubelet asked of the API server in a burst (from the server's request log), per
-/// pod: each request costs the API server, and every watcher, as much as it costs us.
+/// pod: each request costs the API server, and every watcher, as much as it costs us. Events
+/// go out in the background, so those still queued when the last pod ran are not counted.
 func kubeletRequests(_ requests: ArraySlice<TestAPIServer.RecordedRequest>, pods: Int) -> String {
     let made = requests.filter { $0.user == "system:node:\(nodeName)" }
     var tally: [String: Int] = [:]
@@ -230,7 +231,7 @@ func kubeletRequests(_ requests: ArraySlice<TestAPIServer.RecordedRequest>, pods
         tally[request.method + " " + kind + sub, default: 0] += 1
     }
     let each = tally.sorted { $0.value > $1.value }.map { String(format: "%@ %.1f", $0.key, Double($0.value) / Double(pods)) }
-    return String(format: "kubelet's API requests a pod: %.1f (", Double(made.count) / Double(pods)) + each.joined(separator: ", ") + ")"
+    return String(format: "kubelet's API requests a pod by the burst's end: %.1f (", Double(made.count) / Double(pods)) + each.joined(separator: ", ") + ")"
 }
 
 func report(_ label: String, _ latencies: [Duration], cpu: BurstCPU? = nil, requests: ArraySlice<TestAPIServer.RecordedRequest>? = nil) {
