@@ -34,8 +34,8 @@ public struct RuntimeObservation: Sendable {
         var observed: [ObservedContainer] = []
         for container in containers {
             // Gone between the list and the status: it is not there any more.
-            guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = container.id }).status else { continue }
-            observed.append(Self.container(status, sandboxID: container.podSandboxID))
+            guard let found = await status(of: container.id, sandboxID: container.podSandboxID) else { continue }
+            observed.append(found)
         }
         return observed
     }
@@ -46,10 +46,16 @@ public struct RuntimeObservation: Sendable {
     public func containers(ids: [String], sandboxID: String) async -> [ObservedContainer]? {
         var observed: [ObservedContainer] = []
         for id in ids {
-            guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = id }).status else { return nil }
-            observed.append(Self.container(status, sandboxID: sandboxID))
+            guard let found = await status(of: id, sandboxID: sandboxID) else { return nil }
+            observed.append(found)
         }
         return observed
+    }
+
+    /// One container from its status; nil when the runtime has no status for it (gone).
+    func status(of id: String, sandboxID: String) async -> ObservedContainer? {
+        guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = id }).status else { return nil }
+        return Self.container(status, sandboxID: sandboxID)
     }
 
     /// A sandbox as `observe` sees it, from its status.
