@@ -4,6 +4,8 @@
 //                                  parent: reaps it (and every orphan: a child subreaper), writes
 //                                  its stdout and stderr to the CRI log, and records how it ended.
 //   swiftlet-shim exec DIR PID CMD...  runs CMD inside the running container whose init is PID.
+//   swiftlet-shim zygote           stays resident and starts shims as `start` does, on request
+//                                  over the socket on its stdin (zygote.c).
 //
 // Files in DIR: `plan` (read), `shim.pid`, `init` ("<pid> <started ns>"), `exit`
 // ("<exit code> <signal> <finished ns> <oom killed 0|1>"), each written atomically.
@@ -14,6 +16,7 @@
 #include "cri_log.h"
 #include "pid_holder.h"
 #include "plan.h"
+#include "zygote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -224,40 +227,50 @@ static void supervise(const char *dir, int report) {
     _exit(0);
 }
 
-static int start(const char *dir) {
+// Forks the shim, which starts the container, and waits for its report: "ok <pid>" once the
+// container's process runs, or "error: <reason>". The shim lives on, reparented when the
+// caller ends: `start` at once, a zygote's helper once it has passed the report on.
+void launch(const char *dir, char *message, size_t size) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
-        perror("swiftlet-shim: pipe");
-        return 1;
+        snprintf(message, size, "error: pipe: %s", strerror(errno));
+        return;
     }
     pid_t shim = fork();
     if (shim < 0) {
-        perror("swiftlet-shim: fork");
-        return 1;
+        snprintf(message, size, "error: fork: %s", strerror(errno));
+        close(report[0]);
+        close(report[1]);
+        return;
     }
     if (shim == 0) {
         close(report[0]);
         supervise(dir, report[1]);
     }
-    // This first process only waits for the shim's report, so that the runtime's wait for it
-    // ends exactly when the container runs (or failed); the shim lives on, reparented.
     close(report[1]);
-    char message[1300];
     size_t have = 0;
     ssize_t n;
-    while (have < sizeof message - 1 && (n = read(report[0], message + have, sizeof message - 1 - have)) != 0) {
+    while (have < size - 1 && (n = read(report[0], message + have, size - 1 - have)) != 0) {
         if (n < 0) {
             if (errno == EINTR) continue;
             break;
         }
         have += (size_t)n;
     }
+    close(report[0]);
     message[have] = 0;
+    if (have == 0) snprintf(message, size, "error: the shim ended without a report");
+}
+
+// The runtime's wait for this process ends exactly when the container runs (or failed).
+static int start(const char *dir) {
+    char message[1300];
+    launch(dir, message, sizeof message);
     if (strncmp(message, "ok ", 3) == 0) {
         printf("%s\n", message + 3);
         return 0;
     }
-    fprintf(stderr, "%s\n", have ? message + (strncmp(message, "error: ", 7) == 0 ? 7 : 0) : "the shim ended without a report");
+    fprintf(stderr, "%s\n", message + (strncmp(message, "error: ", 7) == 0 ? 7 : 0));
     return 1;
 }
 
@@ -335,6 +348,7 @@ int main(int argc, char *argv[]) {
     if (argc == 3 && strcmp(argv[1], "start") == 0) return start(argv[2]);
     if (argc >= 5 && strcmp(argv[1], "exec") == 0) return exec_in(argv[2], (pid_t)atoi(argv[3]), argv + 4);
     if (argc == 2 && strcmp(argv[1], "hold-pid") == 0) return hold_pid_namespace();
-    fprintf(stderr, "usage: swiftlet-shim start DIR | swiftlet-shim exec DIR PID COMMAND... | swiftlet-shim hold-pid\n");
+    if (argc == 2 && strcmp(argv[1], "zygote") == 0) return zygote();
+    fprintf(stderr, "usage: swiftlet-shim start DIR | swiftlet-shim exec DIR PID COMMAND... | swiftlet-shim hold-pid | swiftlet-shim zygote\n");
     return 2;
 }

@@ -28,8 +28,9 @@ struct RuntimeHarness {
 
     /// `exitCheckInterval`: how often the runtime looks for ended containers besides the
     /// inotify watch of their shim folders.
+    /// `shimZygote`: shims started by the runtime's zygote (the default), or each by an exec.
     static func run(exitCheckInterval: Duration = .milliseconds(20), defaultRlimits: [LaunchPlan.ResourceLimit] = [],
-                    _ body: (RuntimeHarness) async throws -> Void) async throws {
+                    shimZygote: Bool = true, _ body: (RuntimeHarness) async throws -> Void) async throws {
         try require(Requirement.testImages + [.root, .networkNamespaces, .overlayfs, .program(referencePlugins + "/bridge")])
         let images = try await TestImages.shared()
         try await withTemporaryRoot { root in
@@ -46,11 +47,12 @@ struct RuntimeHarness {
             try conflist.write(toFile: root.cniConfigDirectory + "/10-test.conflist", atomically: true, encoding: .utf8)
             let store = try ImageStore(root: root.stateDirectory + "/runtime")
             let imported = try await store.importArchive(images.dockerArchivePath(images.busybox))
-            let configuration = RuntimeConfiguration(
+            var configuration = RuntimeConfiguration(
                 root: root.stateDirectory + "/runtime", state: root.runDirectory + "/runtime", netnsDirectory: root.path + "/run/netns",
                 network: SandboxNetwork(configDirectory: root.cniConfigDirectory, binDirectories: [referencePlugins],
                                         cacheDirectory: root.cniDataDirectory, wrapper: ["ip", "netns", "exec", node.name]),
                 shimExecutable: PackagePaths.product("swiftlet-shim"), cgroupLayout: layout, defaultRlimits: defaultRlimits)
+            configuration.shimZygote = shimZygote
             let runtime = try PodRuntime(configuration: configuration, images: store)
             let socket = root.runDirectory + "/runtime.sock"
             let ready = AsyncStream.makeStream(of: Void.self)
@@ -86,6 +88,7 @@ struct RuntimeHarness {
             }
             for sandbox in await runtime.allSandboxes() { try? await runtime.removeSandbox(sandbox.id) }
             RuntimeLeftovers.killShims(in: root.runDirectory + "/runtime/shims")
+            runtime.shimZygote?.stop()
             server.cancel()
             _ = await server.result
             await node.delete()

@@ -93,10 +93,14 @@ struct PodLifecycleCtlTests {
                 let pid = try #require((info?["info"] as? [String: Any])?["pid"] as? Int)
 
                 // The daemon dies hard; the containers do not, and the quick one ends meanwhile.
+                // Its shim zygote ends with it (its socket closes).
+                let zygotes = ProcessTable.children(of: daemons[0].pid).filter { ProcessTable.command($0)?.last == "zygote" }
+                #expect(zygotes.count == 1, "the daemon started its containers without one zygote")
                 daemons[0].kill(.kill)
                 _ = try await daemons[0].wait(timeout: .seconds(10))
                 try await Task.sleep(for: .milliseconds(1500))
                 #expect(kill(pid_t(pid), 0) == 0, "the container died with the daemon")
+                for zygote in zygotes { #expect(await ProcessTable.waitGone(zygote), "the zygote outlived its daemon") }
 
                 daemons.append(try await startRuntime(root, node: node))
                 let table = try await ctl(["ps", "-a"])

@@ -29,8 +29,10 @@ public struct Shim: Sendable {
     }
 
     /// Starts the shim, which starts the container; returns once the container's process runs,
-    /// or throws the init's own account of the step that failed.
-    public func start() async throws -> Int32 {
+    /// or throws the init's own account of the step that failed. Through `zygote` when it can
+    /// (no process spawned here), else by running `swiftlet-shim start`.
+    public func start(through zygote: ShimZygote? = nil) async throws -> Int32 {
+        if let zygote, let pid = try await zygote.start(folder: folder) { return pid }
         let result = try await Subprocess.run(
             .path(FilePath(executable)), arguments: ["start", folder],
             output: .string(limit: 4096), error: .string(limit: 64 * 1024))

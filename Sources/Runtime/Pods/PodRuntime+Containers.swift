@@ -102,7 +102,7 @@ extension PodRuntime {
         // later one as an event.
         exitWatch?.watch(shim(for: record.id).folder)
         do {
-            _ = try await shim(for: record.id).start()
+            _ = try await shim(for: record.id).start(through: shimZygote)
         } catch {
             record.startError = "\(error)"
             record.startFailedAt = RecordFiles.nowNanoseconds()

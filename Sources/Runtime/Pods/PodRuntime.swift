@@ -23,6 +23,8 @@ public actor PodRuntime {
     public private(set) var brokenRecords: [String] = []
     /// The shim folders of started containers, where an `exit` file appears when they end.
     nonisolated let exitWatch: FolderWatch?
+    /// Starts the shims (nil: configured off).
+    public nonisolated let shimZygote: ShimZygote?
 
     /// Loads every record: containers keep running across runtime restarts, and their shims
     /// recorded whatever happened meanwhile. Sandboxes whose namespaces are gone (a reboot,
@@ -31,6 +33,7 @@ public actor PodRuntime {
         self.configuration = configuration
         self.images = images
         exitWatch = try? FolderWatch()
+        shimZygote = configuration.shimZygote ? ShimZygote(executable: configuration.shimExecutable) : nil
         for folder in [configuration.sandboxRecords, configuration.containerRecords, configuration.sandboxState, configuration.shimFolders] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }

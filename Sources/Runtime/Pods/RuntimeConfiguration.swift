@@ -9,6 +9,9 @@ public struct RuntimeConfiguration: Sendable {
     public var netnsDirectory: String
     public var network: SandboxNetwork
     public var shimExecutable: String
+    /// Shims started by a resident `swiftlet-shim zygote` (ShimZygote); false: each one by
+    /// running `swiftlet-shim start`.
+    public var shimZygote = true
     public var cgroupLayout: CgroupLayout
     /// The resource limits every container starts with (empty: the daemon's own are inherited).
     public var defaultRlimits: [LaunchPlan.ResourceLimit]
