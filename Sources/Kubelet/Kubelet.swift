@@ -230,6 +230,9 @@ public final class Kubelet: Sendable {
                     states[state, default: 0] += 1
                 }
                 metrics.observed(runningPods: sandboxes.filter { $0.state == .sandboxReady }.count, containers: states)
+                workers.syncer.census.withLock {
+                    $0.counted(Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] }))
+                }
                 previous = current
                 let known = workers.uids.union(sourcePods.withLock { $0.values.reduce(into: Set<String>()) { $0.formUnion($1) } })
                 var orphans: [String: Runtime_V1_PodSandbox] = [:]

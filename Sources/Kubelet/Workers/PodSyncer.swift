@@ -27,6 +27,8 @@ final class PodSyncer: Sendable {
     let metrics: KubeletMetrics
     let backoff: Mutex<RestartBackoff>
     let probes: ProbeManager
+    /// Which pods the runtime may hold anything of: a pod it has never seen is not looked up.
+    let census = Mutex(RuntimeCensus())
     /// Sandboxes are made one per core at a time, in the order their pods came.
     let sandboxSlots = StartSlots(count: ProcessInfo.processInfo.activeProcessorCount)
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
@@ -51,7 +53,11 @@ final class PodSyncer: Sendable {
     /// `target`: the API object the status goes to (nil standalone).
     func sync(_ pod: Pod, terminating: Bool, target: StatusTarget?) async throws -> Outcome {
         let uid = pod.metadata.uid ?? ""
-        let observed = try await observation.observe(uid: uid)
+        let known = census.withLock { census in
+            defer { census.syncing(uid) }
+            return census.mayHold(uid)
+        }
+        let observed = known ? try await observation.observe(uid: uid) : ObservedPod()
         let previous = statuses.status(uid: uid) ?? pod.status
         let alreadyFinished = StatusManager.isTerminal(previous)
         let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: terminating || alreadyFinished,
@@ -106,6 +112,7 @@ final class PodSyncer: Sendable {
             }
             // The pod cgroup the runtime made as its containers' parent goes too (empty by now).
             PodCgroups.remove(root: configs.cgroupRoot, uid: uid)
+            census.withLock { $0.emptied(uid) }
             return Outcome(resyncAfter: nil, finished: true)
         }
         for container in actions.removeContainers { _ = try? await connection.runtime.removeContainer(.with { $0.containerID = container }) }
