@@ -231,7 +231,7 @@ public final class Kubelet: Sendable {
                 }
                 metrics.observed(runningPods: sandboxes.filter { $0.state == .sandboxReady }.count, containers: states)
                 workers.syncer.census.withLock {
-                    $0.counted(Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] }))
+                    $0.counted(RuntimeObservation.podUIDs(sandboxes: sandboxes, containers: containers))
                 }
                 previous = current
                 let known = workers.uids.union(sourcePods.withLock { $0.values.reduce(into: Set<String>()) { $0.formUnion($1) } })

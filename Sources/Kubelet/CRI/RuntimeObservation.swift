@@ -74,7 +74,13 @@ public struct RuntimeObservation: Sendable {
     public func podUIDs() async throws -> Set<String> {
         let sandboxes = try await connection.runtime.listPodSandbox(.init()).items
         let containers = try await connection.runtime.listContainers(.init()).containers
-        return Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] })
+        return Self.podUIDs(sandboxes: sandboxes, containers: containers)
+    }
+
+    /// The pod UIDs that full listings of sandboxes and containers name. Both count: the two
+    /// listings are taken one after the other, and a pod can be between them.
+    public static func podUIDs(sandboxes: [Runtime_V1_PodSandbox], containers: [Runtime_V1_Container]) -> Set<String> {
+        Set(sandboxes.compactMap { $0.labels[KubeletLabels.podUID] } + containers.compactMap { $0.labels[KubeletLabels.podUID] })
     }
 
     static func state(_ state: Runtime_V1_ContainerState) -> ObservedContainer.State {
