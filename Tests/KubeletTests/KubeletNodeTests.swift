@@ -86,7 +86,7 @@ struct KubeletNodeTests {
             let uid = created.metadata.uid!
             #expect(try await node.ctl(["pods", "-q", "--label", "io.kubernetes.pod.uid=\(uid)"]).split(separator: "\n").count == 1)
             #expect(FileManager.default.fileExists(atPath: node.root.podLogDirectory + "/default_web_\(uid)/main/0.log"))
-            let events = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.uid == uid }
+            let events = try await node.events({ $0.involvedObject.uid == uid }) { Set($0.compactMap(\.reason)).isSuperset(of: ["Pulled", "Created", "Started"]) }
             #expect(Set(events.compactMap(\.reason)).isSuperset(of: ["Pulled", "Created", "Started"]))
 
             // Deleted with 3 s of grace: httpd ends on SIGTERM, the kubelet removes the pod from the API.
@@ -132,8 +132,8 @@ struct KubeletNodeTests {
             #expect(container?.lastState?.terminated?.reason == "Error")
             #expect(container?.state?.waiting?.message?.contains("back-off") == true)
             #expect(looping.status?.phase == "Running")
-            let events = try await node.client.list(Event.self, namespace: "default").items
-            #expect(events.contains { $0.reason == "BackOff" && $0.involvedObject.name == "crasher" })
+            let backOff: (Event) -> Bool = { $0.reason == "BackOff" && $0.involvedObject.name == "crasher" }
+            #expect(try await node.events { $0.contains(where: backOff) }.contains(where: backOff))
 
             let failed = try await node.waitForPod("once") { $0.status?.phase == "Failed" }
             #expect(failed.status?.containerStatuses?.first?.state?.terminated?.exitCode == 1)
@@ -179,8 +179,8 @@ struct KubeletNodeTests {
             try await node.waitForPod("image-user") { $0.status?.phase == "Running" }
             let refused = try await node.waitForPod("root-user") { $0.status?.containerStatuses?.first?.state?.waiting?.reason == "CreateContainerConfigError" }
             #expect(refused.status?.containerStatuses?.first?.state?.waiting?.message?.contains("container's runAsUser breaks non-root policy") == true)
-            let events = try await node.client.list(Event.self, namespace: "default").items
-            #expect(events.contains { $0.involvedObject.name == "root-user" && $0.reason == "Failed" && ($0.message ?? "").contains("non-root") })
+            let refusal: (Event) -> Bool = { $0.involvedObject.name == "root-user" && $0.reason == "Failed" && ($0.message ?? "").contains("non-root") }
+            #expect(try await node.events { $0.contains(where: refusal) }.contains(where: refusal))
 
             func ready(_ pod: Pod) -> PodCondition? { pod.status?.conditions?.first { $0.type == "Ready" } }
             let waiting = try await node.waitForPod("gated") {

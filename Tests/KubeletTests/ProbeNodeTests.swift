@@ -44,13 +44,15 @@ struct ProbeNodeTests {
 
             try await node.ctl(["exec", "--sync", id, "rm", "/tmp/www/ready"])
             try await node.waitForPod("web", limit: .seconds(10)) { $0.status?.containerStatuses?.first?.ready == false }
-            let events = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.name == "web" }
-            #expect(events.contains { $0.reason == "Unhealthy" && ($0.message ?? "").contains("Readiness probe failed: HTTP probe failed with statuscode: 404") })
+            let notFound: (Event) -> Bool = { $0.reason == "Unhealthy" && ($0.message ?? "").contains("Readiness probe failed: HTTP probe failed with statuscode: 404") }
+            let events = try await node.events({ $0.involvedObject.name == "web" }) { $0.contains(where: notFound) }
+            #expect(events.contains(where: notFound))
 
             let stillClosed = try await node.waitForPod("closed") { $0.status?.phase == "Running" }
             #expect(stillClosed.status?.containerStatuses?.first?.ready == false)
-            let closedEvents = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.name == "closed" }
-            #expect(closedEvents.contains { $0.reason == "Unhealthy" && ($0.message ?? "").contains("dial tcp") }, "\(closedEvents.map(\.message))")
+            let refused: (Event) -> Bool = { $0.reason == "Unhealthy" && ($0.message ?? "").contains("dial tcp") }
+            let closedEvents = try await node.events({ $0.involvedObject.name == "closed" }) { $0.contains(where: refused) }
+            #expect(closedEvents.contains(where: refused), "\(closedEvents.map(\.message))")
         }
     }
 
@@ -79,9 +81,11 @@ struct ProbeNodeTests {
                 ($0.status?.containerStatuses?.first?.restartCount ?? 0) >= 1
             }
             #expect(restarted.status?.containerStatuses?.first?.lastState?.terminated != nil)
-            let events = try await node.client.list(Event.self, namespace: "default").items.filter { $0.involvedObject.name == "flaky" }
-            #expect(events.contains { $0.reason == "Unhealthy" && ($0.message ?? "").hasPrefix("Liveness probe failed:") })
-            #expect(events.contains { $0.reason == "Killing" && ($0.message ?? "").contains("failed liveness probe, will be restarted") })
+            let unhealthy: (Event) -> Bool = { $0.reason == "Unhealthy" && ($0.message ?? "").hasPrefix("Liveness probe failed:") }
+            let killing: (Event) -> Bool = { $0.reason == "Killing" && ($0.message ?? "").contains("failed liveness probe, will be restarted") }
+            let events = try await node.events({ $0.involvedObject.name == "flaky" }) { $0.contains(where: unhealthy) && $0.contains(where: killing) }
+            #expect(events.contains(where: unhealthy))
+            #expect(events.contains(where: killing))
 
             let started = try await node.waitForPod("slow", limit: .seconds(15)) {
                 $0.status?.containerStatuses?.first?.started == true && $0.status?.containerStatuses?.first?.ready == true

@@ -6,7 +6,10 @@ import Synchronization
 /// BackOff, Failed, with the pod as involved object. Repeats of one event raise its count
 /// instead of adding objects, and each pod gets at most a burst of 25 then one every 5 minutes
 /// (upstream's spam filter), so a crash-looping pod cannot flood the API server. Sending happens
-/// in the background: a slow API server never slows a pod's sync.
+/// in the background: a slow API server never slows a pod's sync. While the node is starting
+/// pods, events wait (each for at most `hold`): three of the four requests a pod start makes to
+/// the API server are its events, and on a busy node they would take CPU from the starts, whose
+/// statuses are what users and controllers wait for. They keep the time they were recorded.
 public final class EventRecorder: Sendable {
     public enum Kind: String, Sendable { case normal = "Normal", warning = "Warning" }
 
@@ -15,6 +18,8 @@ public final class EventRecorder: Sendable {
         var kind: Kind
         var reason: String
         var message: String
+        var recorded = ContinuousClock.now
+        var time = KubeTime.now()
     }
 
     struct Aggregate {
@@ -39,10 +44,17 @@ public final class EventRecorder: Sendable {
     let aggregates = Mutex<[String: [String: Aggregate]]>([:])
     static let burst = 25.0
     static let refillInterval = 300.0
+    /// Whether the node is starting pods now (set by the kubelet once its syncer exists).
+    let nodeStarting = Mutex<@Sendable () -> Bool>({ false })
+    /// The longest an event waits for the node to finish starting pods.
+    let hold: Duration
+    /// How often a waiting event looks again whether the node is still starting pods.
+    static let recheck: Duration = .milliseconds(20)
 
-    public init(client: KubeClient?, nodeName: String, log: @escaping @Sendable (String) -> Void) {
+    public init(client: KubeClient?, nodeName: String, hold: Duration = .seconds(3), log: @escaping @Sendable (String) -> Void) {
         self.client = client
         self.nodeName = nodeName
+        self.hold = hold
         self.log = log
         (stream, queue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1000))
     }
@@ -68,16 +80,25 @@ public final class EventRecorder: Sendable {
         _ = aggregates.withLock { $0.removeValue(forKey: uid) }
     }
 
+    /// Whether an event recorded at `recorded` goes out `now`: at once on a node that is not
+    /// starting pods, else once it has waited `hold`.
+    static func sendsNow(recorded: ContinuousClock.Instant, now: ContinuousClock.Instant, nodeStarting: Bool, hold: Duration) -> Bool {
+        !nodeStarting || now - recorded >= hold
+    }
+
     /// Sends queued events until cancelled.
     public func run() async {
         for await event in stream {
+            while !Self.sendsNow(recorded: event.recorded, now: .now, nodeStarting: nodeStarting.withLock { $0 }(), hold: hold) {
+                do { try await Task.sleep(for: Self.recheck) } catch { break }
+            }
             let namespace = event.pod.metadata.namespace ?? "default"
             let name = event.pod.metadata.name ?? ""
             log("kubelet: pod \(namespace)/\(name): \(event.reason): \(event.message)")
             guard let client else { continue }
             let uid = event.pod.metadata.uid ?? ""
             let key = "\(event.reason)|\(event.message)"
-            let now = KubeTime.now()
+            let now = event.time
             let repeated = aggregates.withLock { aggregates -> Aggregate? in
                 aggregates[uid]?[key]?.count += 1
                 return aggregates[uid]?[key]

@@ -1,0 +1,70 @@
+import Foundation
+import KubeAPI
+import Synchronization
+import Testing
+import TestAPIServer
+@testable import Kubelet
+
+/// Events wait while the node is starting pods, for at most their hold, and keep the time they
+/// were recorded; on a node that starts nothing they go at once.
+@Suite struct EventRecorderTests {
+    @Test func anEventGoesAtOnceOnANodeThatStartsNothingAndWaitsAtMostItsHoldOnABusyOne() {
+        let recorded = ContinuousClock.now
+        let hold = Duration.seconds(3)
+        #expect(EventRecorder.sendsNow(recorded: recorded, now: recorded, nodeStarting: false, hold: hold))
+        #expect(!EventRecorder.sendsNow(recorded: recorded, now: recorded + .seconds(2), nodeStarting: true, hold: hold))
+        #expect(EventRecorder.sendsNow(recorded: recorded, now: recorded + .seconds(3), nodeStarting: true, hold: hold))
+    }
+
+    func withRecorder(hold: Duration, _ body: (EventRecorder, TestAPIServer, KubeClient) async throws -> Void) async throws {
+        let api = try TestAPIServer()
+        try await api.start()
+        let configuration = try Kubeconfig.parse(try api.kubeconfig(user: "system:node:node-1", groups: ["system:nodes"])).clientConfiguration()
+        let client = try KubeClient(configuration: configuration)
+        let recorder = EventRecorder(client: client, nodeName: "node-1", hold: hold, log: { _ in })
+        let sender = Task { await recorder.run() }
+        defer {
+            recorder.stop()
+            sender.cancel()
+            Task { try? await client.shutdown(); await api.stop() }
+        }
+        try await body(recorder, api, client)
+    }
+
+    func events(_ client: KubeClient, within limit: Duration) async throws -> [Event] {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let events = try await client.list(Event.self, namespace: "default").items
+            if !events.isEmpty { return events }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return []
+    }
+
+    @Test func eventsWaitForTheNodeToFinishStartingPodsAndKeepTheirTime() async throws {
+        try await withRecorder(hold: .seconds(30)) { recorder, _, client in
+            let starting = Mutex(true)
+            recorder.nodeStarting.withLock { $0 = { starting.withLock { $0 } } }
+            let before = KubeTime.now()
+            recorder.record(Fixtures.pod(), .normal, "Pulled", "Container image \"busybox\" already present on machine")
+            #expect(try await events(client, within: .milliseconds(500)).isEmpty, "held while the node starts pods")
+            starting.withLock { $0 = false }
+            let sent = try await events(client, within: .seconds(5))
+            #expect(sent.map(\.reason) == ["Pulled"])
+            let time = try #require(sent.first?.firstTimestamp)
+            #expect(time.seconds <= before.seconds + 1, "the time it was recorded, not the time it went")
+            #expect(sent.first?.involvedObject.uid == "uid-1")
+        }
+    }
+
+    @Test func aNodeThatKeepsStartingPodsHoldsAnEventNoLongerThanItsHold() async throws {
+        try await withRecorder(hold: .milliseconds(400)) { recorder, _, client in
+            recorder.nodeStarting.withLock { $0 = { true } }
+            let recorded = ContinuousClock.now
+            recorder.record(Fixtures.pod(), .normal, "Started", "Started container app")
+            let sent = try await events(client, within: .seconds(10))
+            #expect(sent.map(\.reason) == ["Started"])
+            #expect(ContinuousClock.now - recorded >= .milliseconds(400))
+        }
+    }
+}
