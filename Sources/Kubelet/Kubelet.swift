@@ -80,7 +80,7 @@ public final class Kubelet: Sendable {
         defer { workers.stopAll() }
         // A probe result that flips syncs its pod, so status and restarts follow at once.
         syncer.probes.wake.withLock { $0 = { [weak workers] uid in workers?.wake(uid: uid) } }
-        events.nodeStarting.withLock { $0 = { [weak syncer] in syncer?.isStarting ?? false } }
+        events.nodeStarting.withLock { $0 = { [weak syncer] in syncer?.starts.any ?? false } }
         defer {
             syncer.probes.stopAll()
             Task { await syncer.probes.prober.shutdown() }

@@ -16,6 +16,18 @@ import TestAPIServer
         #expect(EventRecorder.sendsNow(recorded: recorded, now: recorded + .seconds(3), nodeStarting: true, hold: hold))
     }
 
+    @Test func aStartPullingAnImageDoesNotCountWhileItPulls() async throws {
+        let starts = StartsInFlight()
+        #expect(!starts.any)
+        starts.begin()
+        #expect(starts.any)
+        let duringPull = await starts.notCounting { starts.any }
+        #expect(!duringPull, "events go while the image comes over the network")
+        #expect(starts.any, "and wait again for the rest of the start")
+        starts.end()
+        #expect(!starts.any)
+    }
+
     func withRecorder(hold: Duration, _ body: (EventRecorder, TestAPIServer, KubeClient) async throws -> Void) async throws {
         let api = try TestAPIServer()
         try await api.start()

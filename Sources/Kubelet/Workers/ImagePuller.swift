@@ -15,11 +15,14 @@ final class ImagePuller: Sendable {
     let connection: RuntimeConnection
     let events: EventRecorder
     let backoff: Mutex<RestartBackoff>
+    /// The starts in flight, which the pull of one is not counted in.
+    let starts: StartsInFlight
 
-    init(connection: RuntimeConnection, events: EventRecorder, backoff: RestartBackoff) {
+    init(connection: RuntimeConnection, events: EventRecorder, backoff: RestartBackoff, starts: StartsInFlight = StartsInFlight()) {
         self.connection = connection
         self.events = events
         self.backoff = Mutex(backoff)
+        self.starts = starts
     }
 
     /// The policy upstream's defaulting gives a container that names none: `Always` for
@@ -60,7 +63,9 @@ final class ImagePuller: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let reference = try await connection.images.pullImage(.with { $0.image.image = image }).imageRef
+            let reference = try await starts.notCounting {
+                try await connection.images.pullImage(.with { $0.image.image = image }).imageRef
+            }
             events.record(pod, .normal, "Pulled", "Successfully pulled image \"\(image)\" in \(clock.now - started)")
             return reference
         } catch {

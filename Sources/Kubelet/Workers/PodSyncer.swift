@@ -31,9 +31,8 @@ final class PodSyncer: Sendable {
     let census = Mutex(RuntimeCensus())
     /// Sandboxes are made one per core at a time, in the order their pods came.
     let sandboxSlots = StartSlots(count: ProcessInfo.processInfo.activeProcessorCount)
-    /// How many syncs are making a sandbox or starting containers now (events wait for them).
-    let startsInFlight = Mutex(0)
-    var isStarting: Bool { startsInFlight.withLock { $0 > 0 } }
+    /// The syncs making a sandbox or starting containers now (events wait for them).
+    let starts = StartsInFlight()
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
@@ -49,7 +48,7 @@ final class PodSyncer: Sendable {
         self.metrics = metrics
         self.backoff = Mutex(backoff)
         // Image pulls back off on the same schedule, per image.
-        self.images = ImagePuller(connection: connection, events: events, backoff: backoff)
+        self.images = ImagePuller(connection: connection, events: events, backoff: backoff, starts: starts)
         self.probes = ProbeManager(prober: Prober(connection: connection), events: events)
     }
 
@@ -65,9 +64,9 @@ final class PodSyncer: Sendable {
         let alreadyFinished = StatusManager.isTerminal(previous)
         let actions = PodPlanner.plan(pod: pod, observed: observed, terminating: terminating || alreadyFinished,
                                       backoff: backoff.withLock { $0 }, now: Date(), probes: probes.results(uid: uid))
-        let starts = actions.createSandbox != nil || !actions.startContainers.isEmpty
-        if starts { startsInFlight.withLock { $0 += 1 } }
-        defer { if starts { startsInFlight.withLock { $0 -= 1 } } }
+        let starting = actions.createSandbox != nil || !actions.startContainers.isEmpty
+        if starting { starts.begin() }
+        defer { if starting { starts.end() } }
         var waiting = actions.waiting
         for (name, state) in actions.waiting where state.reason == "CrashLoopBackOff" {
             events.record(pod, .warning, "BackOff", "Back-off restarting failed container \(name) in pod \(pod.metadata.name ?? "")")
