@@ -60,6 +60,9 @@ import TestAPIServer
             let before = KubeTime.now()
             recorder.record(Fixtures.pod(), .normal, "Pulled", "Container image \"busybox\" already present on machine")
             #expect(try await events(client, within: .milliseconds(500)).isEmpty, "held while the node starts pods")
+            // Two seconds or more after it was recorded, so that its time (whole seconds) tells
+            // the time it was recorded from the time it went.
+            try await Task.sleep(for: .milliseconds(1600))
             starting.withLock { $0 = false }
             let sent = try await events(client, within: .seconds(5))
             #expect(sent.map(\.reason) == ["Pulled"])
