@@ -43,28 +43,18 @@ import TestAPIServer
         try await body(recorder, api, client)
     }
 
-    func events(_ client: KubeClient, within limit: Duration) async throws -> [Event] {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            let events = try await client.list(Event.self, namespace: "default").items
-            if !events.isEmpty { return events }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return []
-    }
-
     @Test func eventsWaitForTheNodeToFinishStartingPodsAndKeepTheirTime() async throws {
         try await withRecorder(hold: .seconds(30)) { recorder, _, client in
             let starting = Mutex(true)
             recorder.nodeStarting.withLock { $0 = { starting.withLock { $0 } } }
             let before = KubeTime.now()
             recorder.record(Fixtures.pod(), .normal, "Pulled", "Container image \"busybox\" already present on machine")
-            #expect(try await events(client, within: .milliseconds(500)).isEmpty, "held while the node starts pods")
+            #expect(try await events(in: client, limit: .milliseconds(500)) { !$0.isEmpty }.isEmpty, "held while the node starts pods")
             // Two seconds or more after it was recorded, so that its time (whole seconds) tells
             // the time it was recorded from the time it went.
             try await Task.sleep(for: .milliseconds(1600))
             starting.withLock { $0 = false }
-            let sent = try await events(client, within: .seconds(5))
+            let sent = try await events(in: client, limit: .seconds(5)) { !$0.isEmpty }
             #expect(sent.map(\.reason) == ["Pulled"])
             let time = try #require(sent.first?.firstTimestamp)
             #expect(time.seconds <= before.seconds + 1, "the time it was recorded, not the time it went")
@@ -77,7 +67,7 @@ import TestAPIServer
             recorder.nodeStarting.withLock { $0 = { true } }
             let recorded = ContinuousClock.now
             recorder.record(Fixtures.pod(), .normal, "Started", "Started container app")
-            let sent = try await events(client, within: .seconds(10))
+            let sent = try await events(in: client) { !$0.isEmpty }
             #expect(sent.map(\.reason) == ["Started"])
             #expect(ContinuousClock.now - recorded >= .milliseconds(400))
         }

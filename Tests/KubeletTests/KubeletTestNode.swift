@@ -238,17 +238,9 @@ final class KubeletTestNode: @unchecked Sendable {
         throw TestFailure("pod \(name) never reached the expected state; last status: \(String(describing: last?.status))")
     }
 
-    /// The events in the API that `filter` keeps, once `done` holds for them or when `limit` runs
-    /// out (events go in the background, and wait while the node is starting pods).
+    /// The events in the API that `filter` keeps, once `done` holds for them (see `events(in:)`).
     func events(_ filter: (Event) -> Bool = { _ in true }, limit: Duration = .seconds(10), until done: ([Event]) -> Bool) async throws -> [Event] {
-        let deadline = ContinuousClock.now + limit
-        var events: [Event] = []
-        while ContinuousClock.now < deadline {
-            events = try await client.list(Event.self, namespace: "default").items.filter(filter)
-            if done(events) { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return events
+        try await KubeletTests.events(in: client, filter, limit: limit, until: done)
     }
 
     /// The node's Ready condition once its status is `status` ("True" or "False"), or as it
