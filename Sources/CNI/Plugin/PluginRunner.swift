@@ -13,7 +13,7 @@ public enum PluginRunner {
     /// Runs one invocation of `plugin` in this process and exits.
     public static func main(_ plugin: some CNIPlugin, supportedVersions: [String] = CNIVersion.supported) async -> Never {
         let input = FileHandleReader.readAll(fd: STDIN_FILENO)
-        let outcome = await run(plugin, environment: ProcessInfo.processInfo.environment, stdin: input,
+        let outcome = await run(plugin, environment: PluginEnvironment.fromProcess(), stdin: input,
                           supportedVersions: supportedVersions)
         if !outcome.stdout.isEmpty {
             _ = outcome.stdout.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
