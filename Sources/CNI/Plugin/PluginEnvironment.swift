@@ -34,12 +34,12 @@ public struct PluginEnvironment: Equatable, Sendable {
     }
 
     /// Every variable the spec gives a plugin; `parse` reads nothing else.
-    public static let variableNames = ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"]
+    static let variableNames = ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"]
 
     /// The `CNI_*` variables of this process. Only these are read: a plugin runs once per
     /// attachment, and turning the whole environment into a dictionary was about 4 % of the
     /// bridge's time in a burst of pod starts.
-    public static func fromProcess(lookup: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }) -> [String: String] {
+    static func fromProcess(lookup: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }) -> [String: String] {
         var found: [String: String] = [:]
         for name in variableNames {
             if let value = lookup(name) { found[name] = value }
