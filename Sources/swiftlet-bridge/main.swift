@@ -7,4 +7,4 @@ import Glibc
 // It feeds the IPAM plugin and iptables-restore on stdin: if one of them ends without reading,
 // the write must fail with EPIPE (and the plugin report that program's error), not kill it.
 signal(SIGPIPE, SIG_IGN)
-await PluginRunner.main(BridgePlugin())
+PluginRunner.main(BridgePlugin())
