@@ -6,8 +6,20 @@ import PackageDescription
 // runtime's link arguments export (-export-dynamic: 66,000 of them, which nothing looks up, but
 // which the loader searches on every symbol binding) stay private. Every process of the node
 // starts faster and keeps about 8 MiB fewer pages of the binary resident.
-let leanExecutable: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]),
+let leanLinking = ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
+let leanExecutable: [LinkerSetting] = [.unsafeFlags(leanLinking)]
+
+// How the CNI plugins are linked in release builds (script/build, the benchmarks): whole, with
+// no shared library. They start once per pod attachment, and a dynamic start spends most of its
+// time in the loader (binding the symbols of libstdc++, libnl and glibc) and in page faults:
+// VERSION takes 0.8 ms instead of 2.0. This needs their synchronous main (PluginRunner.main):
+// an async main ends the main thread with pthread_exit, and that unwinding makes libgcc's static
+// unwinder sort every frame description entry of the binary first (a 3.7 ms start). Debug builds
+// link them as the other executables: their modules are compiled against the shared Swift
+// libraries, whose autolink entries miss static archives (_FoundationCollections and others).
+let pluginExecutable: [LinkerSetting] = [
+    .unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release)),
+    .unsafeFlags(leanLinking, .when(configuration: .debug)),
 ]
 
 // Targets are added when their first real code lands; see ../shared/DESIGN.md for the map.
@@ -157,8 +169,8 @@ let package = Package(
             ]),
 
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
-        .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"], linkerSettings: leanExecutable),
-        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"], linkerSettings: leanExecutable),
+        .executableTarget(name: "swiftlet-ipam", dependencies: ["CNI"], linkerSettings: pluginExecutable),
+        .executableTarget(name: "swiftlet-bridge", dependencies: ["CNIBridge"], linkerSettings: pluginExecutable),
         // One per container, in C and linked statically: it never touches the Swift runtime, and
         // without it a shim costs 1.6 MB of RSS instead of 3.6 (or 5 with the shared libraries).
         .executableTarget(
