@@ -14,7 +14,7 @@ public enum PluginRunner {
     /// `main`, and the invocation starts on that thread: an ADD or DEL with our own IPAM never
     /// suspends, so it ends there without the concurrency runtime starting a thread. An async
     /// `main` would hand the work to a new worker thread and end the main thread with
-    /// `pthread_exit`, whose unwinding loads the unwinder: 0.5 ms of a plugin's 2.6 ms start.
+    /// `pthread_exit`, whose unwinding loads the unwinder: 0.5 ms of a plugin's 2.5 ms start.
     /// What does suspend (a delegated IPAM plugin, iptables) goes on on the global executor and
     /// exits the process from there; this thread only waits.
     public static func main(_ plugin: some CNIPlugin, supportedVersions: [String] = CNIVersion.supported) -> Never {
