@@ -9,14 +9,16 @@ import PackageDescription
 let leanLinking = ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
 let leanExecutable: [LinkerSetting] = [.unsafeFlags(leanLinking)]
 
-// How the CNI plugins are linked in release builds (script/build, the benchmarks): whole, with
-// no shared library. They start once per pod attachment, and a dynamic start spends most of its
-// time in the loader (binding the symbols of libstdc++, libnl and glibc) and in page faults:
-// VERSION takes 0.8 ms instead of 2.0. This needs their synchronous main (PluginRunner.main):
-// an async main ends the main thread with pthread_exit, and that unwinding makes libgcc's static
-// unwinder sort every frame description entry of the binary first (a 3.7 ms start). Debug builds
-// link them as the other executables: their modules are compiled against the shared Swift
-// libraries, whose autolink entries miss static archives (_FoundationCollections and others).
+// How the CNI plugins are linked in release builds, which are made with --static-swift-stdlib
+// (script/build, the benchmarks): whole, with no shared library. They start once per pod
+// attachment, and a dynamic start spends most of its time in the loader (binding the symbols of
+// libstdc++, libnl and glibc) and in page faults: VERSION takes 0.8 ms instead of 2.0. This needs
+// their synchronous main (PluginRunner.main): an async main ends the main thread with pthread_exit,
+// and that unwinding makes libgcc's static unwinder sort every frame description entry of the
+// binary first (a 3.7 ms start). Debug builds (and a release build without --static-swift-stdlib,
+// which would fail to link them) compile the modules against the shared Swift libraries, whose
+// autolink entries miss static archives (_FoundationCollections and others), so debug builds link
+// the plugins as the other executables.
 let pluginExecutable: [LinkerSetting] = [
     .unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release)),
     .unsafeFlags(leanLinking, .when(configuration: .debug)),
