@@ -26,10 +26,6 @@ extension PodRuntime {
         var rootfs: ContainerRootfs?
         var cgroup: CgroupPlan?
         do {
-            let snapshots = images.snapshotPaths(image)
-            rootfs = try await BlockingWork.run("container rootfs") {
-                try ContainerRootfs.prepare(snapshots: snapshots, in: recordFolder + "/fs")
-            }
             let planned: CgroupPlan
             do throws(LaunchPlanError) {
                 planned = try CgroupPlanner.plan(layout: configuration.cgroupLayout, parent: sandbox.config.linux.cgroupParent,
@@ -38,10 +34,18 @@ extension PodRuntime {
                 throw RuntimeError.invalid(error)
             }
             cgroup = planned
-            do throws(SystemCallError) {
-                try CgroupWriter.apply(planned)
-            } catch {
-                throw RuntimeError.failed("cannot set up the container's cgroup: \(error)")
+            let snapshots = images.snapshotPaths(image)
+            // Off the actor, both: a cgroup mkdir waits for the cgroup lock, which a shim moving its
+            // container into a cgroup (v1) holds across an RCU grace period, 10 ms or more.
+            rootfs = try await BlockingWork.run("container rootfs") {
+                let prepared = try ContainerRootfs.prepare(snapshots: snapshots, in: recordFolder + "/fs")
+                do throws(SystemCallError) {
+                    try CgroupWriter.apply(planned)
+                } catch {
+                    try? prepared.remove()
+                    throw RuntimeError.failed("cannot set up the container's cgroup: \(error)")
+                }
+                return prepared
             }
             var logPath: String?
             let logDirectory = sandbox.config.logDirectory
@@ -75,7 +79,7 @@ extension PodRuntime {
                 id: id, sandboxID: sandbox.id, storedConfig: BinaryMessage(config), createdAt: RecordFiles.nowNanoseconds(),
                 imageID: image.id.description, imageRef: image.repoDigests.first ?? image.id.description, logPath: logPath,
                 rootfs: rootfs!.path, rootfsFolder: rootfs!.folder, rootfsKind: rootfs!.kind.rawValue, cgroup: planned)
-            try save(record)
+            try await save(record)
             publish(.created, record)
             return id
         } catch {
@@ -106,7 +110,7 @@ extension PodRuntime {
         } catch {
             record.startError = "\(error)"
             record.startFailedAt = RecordFiles.nowNanoseconds()
-            try save(record)
+            try await save(record)
             publish(.stopped, record)
             throw RuntimeError.failed("failed to start container \(record.id): \(error)")
         }
@@ -145,11 +149,12 @@ extension PodRuntime {
         let rootfs = ContainerRootfs(path: record.rootfs, folder: record.rootfsFolder, kind: ContainerRootfs.Kind(rawValue: record.rootfsKind) ?? .overlay)
         try? await BlockingWork.run("container removal") { try rootfs.remove() }
         CgroupWriter.remove(record.cgroup)
-        try? FileManager.default.removeItem(atPath: configuration.containerRecords + "/" + record.id)
-        try? FileManager.default.removeItem(atPath: shim(for: record.id).folder)
+        // Forgotten first: a call that comes in while the folder goes finds no record to save.
         containers.removeValue(forKey: record.id)
         imagesInUse.remove(record.id)
         running.remove(record.id)
+        await recordWriter.removeFolder(configuration.containerRecords + "/" + record.id)
+        try? FileManager.default.removeItem(atPath: shim(for: record.id).folder)
         publish(.deleted, record)
     }
 
@@ -170,7 +175,7 @@ extension PodRuntime {
     }
 
     /// UpdateContainerResources: the new limits go to the cgroup at once.
-    public func updateResources(_ id: String, _ resources: Runtime_V1_LinuxContainerResources) throws {
+    public func updateResources(_ id: String, _ resources: Runtime_V1_LinuxContainerResources) async throws {
         var record = try containerRecord(id)
         let sandbox = try sandboxRecord(record.sandboxID)
         let plan: CgroupPlan
@@ -186,7 +191,7 @@ extension PodRuntime {
             throw RuntimeError.failed("cannot update the container's cgroup: \(error)")
         }
         record.storedResources = BinaryMessage(resources)
-        try save(record)
+        try await save(record)
     }
 
     // MARK: - Helpers

@@ -100,7 +100,7 @@ extension PodRuntime {
                 try writeFile(record.folder + "/hosts", SandboxFiles.hosts(hostname: hostname, ips: record.ips))
             }
             record.ready = true
-            try save(record)
+            try await save(record)
             return id
         } catch {
             if attached, let cniNetwork, let netns = record.namespaces.network {
@@ -140,7 +140,7 @@ extension PodRuntime {
         releaseResources(record)
         if record.ready {
             record.ready = false
-            try save(record)
+            try await save(record)
         }
     }
 
@@ -157,9 +157,10 @@ extension PodRuntime {
         for container in containers.values where container.sandboxID == record.id {
             try await removeContainer(container.id)
         }
-        try? FileManager.default.removeItem(atPath: record.folder)
-        try? FileManager.default.removeItem(atPath: configuration.sandboxState + "/" + record.id)
+        // Forgotten first: a call that comes in while the folder goes finds no record to save.
         sandboxes.removeValue(forKey: record.id)
+        await recordWriter.removeFolder(record.folder)
+        try? FileManager.default.removeItem(atPath: configuration.sandboxState + "/" + record.id)
     }
 
     /// Namespaces and the /dev/shm mount; each step tolerates what is already gone.

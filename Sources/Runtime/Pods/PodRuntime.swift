@@ -25,6 +25,8 @@ public actor PodRuntime {
     nonisolated let exitWatch: FolderWatch?
     /// Starts the shims (nil: configured off).
     public nonisolated let shimZygote: ShimZygote?
+    /// Flushes the records to the disk outside the actor.
+    nonisolated let recordWriter = RecordWriter()
 
     /// Loads every record: containers keep running across runtime restarts, and their shims
     /// recorded whatever happened meanwhile. Sandboxes whose namespaces are gone (a reboot,
@@ -107,15 +109,18 @@ public actor PodRuntime {
 
     public func setPodCIDR(_ cidr: String) { podCIDR = cidr }
 
-    func save(_ sandbox: SandboxRecord) throws {
+    /// The record is what other calls see at once; it is on the disk when this returns. The
+    /// actor takes other calls while the disk works: callers must not assume that nothing changed
+    /// meanwhile.
+    func save(_ sandbox: SandboxRecord) async throws {
         sandboxes[sandbox.id] = sandbox
-        try RecordFiles.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
+        try await recordWriter.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
     }
 
-    func save(_ container: ContainerRecord) throws {
+    func save(_ container: ContainerRecord) async throws {
         containers[container.id] = container
         imagesInUse.set(container.id, image: container.imageID)
-        try RecordFiles.write(container, to: configuration.containerRecords + "/\(container.id)/container.json")
+        try await recordWriter.write(container, to: configuration.containerRecords + "/\(container.id)/container.json")
     }
 
     func publish(_ kind: ContainerEvent.Kind, _ record: ContainerRecord) {
