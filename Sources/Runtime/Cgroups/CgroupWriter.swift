@@ -50,13 +50,29 @@ public enum CgroupWriter {
         return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Gives a v1 cpuset folder, and every ancestor of it still without them, the CPUs and
+    /// memory nodes of its nearest ancestor that has them. Not just its parent's: containers are
+    /// made concurrently, and a parent another one has just made may not have its own yet (a
+    /// child filled from that empty parent could never be joined: ENOSPC). Every writer fills
+    /// the same values, so the race has no loser.
     static func inheritCpuset(_ folder: String) {
-        let parent = (folder as NSString).deletingLastPathComponent
         for file in ["cpuset.cpus", "cpuset.mems"] {
-            let current = read(folder + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if current.isEmpty, let value = read(parent + "/" + file)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
-                try? write(value, to: folder + "/" + file)
+            var empty: [String] = []
+            var path = folder
+            var inherited: String?
+            // Up to the hierarchy's root at most, whose files always hold values; above it the
+            // files do not exist.
+            while path != "/", let text = read(path + "/" + file) {
+                let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !value.isEmpty {
+                    inherited = value
+                    break
+                }
+                empty.append(path)
+                path = (path as NSString).deletingLastPathComponent
             }
+            guard let inherited else { continue }
+            for folder in empty.reversed() { try? write(inherited, to: folder + "/" + file) }
         }
     }
 }
