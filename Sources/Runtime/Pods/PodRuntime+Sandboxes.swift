@@ -159,7 +159,9 @@ extension PodRuntime {
         }
         // Forgotten first: a call that comes in while the folder goes finds no record to save.
         sandboxes.removeValue(forKey: record.id)
-        await recordWriter.removeFolder(record.folder)
+        // Named as `save` names it (not `record.folder`, which an older root may have stored), so
+        // that the removal goes through the lane of its writes, after them.
+        await recordWriter.removeFolder(configuration.sandboxRecords + "/" + record.id)
         try? FileManager.default.removeItem(atPath: configuration.sandboxState + "/" + record.id)
     }
 

@@ -25,7 +25,9 @@ final class RecordWriter: Sendable {
     /// Writes `record` whole to `path` (folder made if needed, flushed, renamed into place) and
     /// returns once it is on the disk.
     nonisolated(nonsending) func write<Record: Encodable & Sendable>(_ record: Record, to path: String) async throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        // Cut, not standardized (as NSString's path methods may): the key must be the very string
+        // a removal of the same folder names.
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             lane(for: folder).async {
                 done.resume(with: Result { try RecordFiles.write(record, to: path) })
