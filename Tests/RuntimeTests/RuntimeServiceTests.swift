@@ -70,6 +70,73 @@ struct RuntimeServiceTests {
         }
     }
 
+    @Test("two CreateContainer calls with one name and attempt at the same time: one container, the other refused as AlreadyExists")
+    func sameContainerNameAtOnce() async throws {
+        try await RuntimeHarness.run { node throws in
+            let sandboxConfig = node.sandboxConfig("twins")
+            let sandbox = try await node.runSandbox(sandboxConfig)
+            // Each call makes its rootfs off the actor: the window the duplicate check must cover.
+            let config = node.containerConfig("app", ["sleep", "60"])
+            let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do {
+                            return .success(try await node.client.createContainer(.with {
+                                $0.podSandboxID = sandbox
+                                $0.config = config
+                                $0.sandboxConfig = sandboxConfig
+                            }).containerID)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let made = outcomes.compactMap { try? $0.get() }
+            #expect(made.count == 1)
+            let refusals = outcomes.compactMap { outcome -> RPCError? in
+                if case .failure(let error) = outcome { return error as? RPCError }
+                return nil
+            }
+            #expect(refusals.map(\.code) == [.alreadyExists], "\(refusals)")
+            #expect(try await node.client.listContainers(.init()).containers.map(\.id) == made)
+            // The refused call left nothing behind: one record folder, the one that was made.
+            let folders = try FileManager.default.contentsOfDirectory(atPath: node.root.stateDirectory + "/runtime/containers")
+            #expect(folders == made)
+        }
+    }
+
+    @Test("CreateContainer racing RemovePodSandbox: whichever wins, no container outlives its sandbox")
+    func createRacingSandboxRemoval() async throws {
+        try await RuntimeHarness.run { node throws in
+            // The removal first, the create 10 to 41 ms after it: across the rounds the create
+            // comes before the removal's CNI DEL ends, across its end (the sandbox still ready at
+            // the first check, stopped by the save: refused, its rootfs and cgroup undone) and
+            // after it. The removal's own time drifts with the machine, so which rounds land
+            // across the end varies from run to run.
+            for round in 0..<32 {
+                let sandboxConfig = node.sandboxConfig("race-\(round)")
+                let sandbox = try await node.runSandbox(sandboxConfig)
+                let config = node.containerConfig("app", ["sleep", "60"])
+                let removal = Task { try await node.client.removePodSandbox(.with { $0.podSandboxID = sandbox }) }
+                try await Task.sleep(for: .milliseconds(10 + round))
+                // Made or refused (NotFound, FailedPrecondition): either is right, a leftover is not.
+                _ = try? await node.client.createContainer(.with {
+                    $0.podSandboxID = sandbox
+                    $0.config = config
+                    $0.sandboxConfig = sandboxConfig
+                })
+                _ = try await removal.value
+                let left = try await node.client.listContainers(.init()).containers.filter { $0.podSandboxID == sandbox }
+                #expect(left.isEmpty, "round \(round): \(left.map(\.id))")
+                for container in left { _ = try? await node.client.removeContainer(.with { $0.containerID = container.id }) }
+            }
+            let folders = (try? FileManager.default.contentsOfDirectory(atPath: node.root.stateDirectory + "/runtime/containers")) ?? []
+            #expect(folders.isEmpty, "\(folders)")
+        }
+    }
+
     @Test("Status, RuntimeConfig and UpdateRuntimeConfig")
     func statusAndConfig() async throws {
         try await RuntimeHarness.run { node in

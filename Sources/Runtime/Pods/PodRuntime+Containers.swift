@@ -16,6 +16,11 @@ extension PodRuntime {
         }) {
             throw RuntimeError.alreadyExists("container \(metadata.name) (attempt \(metadata.attempt)) already exists in pod sandbox \(sandbox.id): \(existing.id)")
         }
+        let reservation = "\(sandbox.id)/\(metadata.name)/\(metadata.attempt)"
+        guard containerNamesInCreation.insert(reservation).inserted else {
+            throw RuntimeError.alreadyExists("container \(metadata.name) (attempt \(metadata.attempt)) is being created in pod sandbox \(sandbox.id)")
+        }
+        defer { containerNamesInCreation.remove(reservation) }
         guard !config.image.image.isEmpty else { throw RuntimeError.invalid(LaunchPlanError(field: "config.image.image", "no image given")) }
         guard let image = images.resolve(config.image.image) else {
             throw RuntimeError.notFound("image \(config.image.image) is not present; pull or load it first")
@@ -79,6 +84,12 @@ extension PodRuntime {
                 id: id, sandboxID: sandbox.id, storedConfig: BinaryMessage(config), createdAt: RecordFiles.nowNanoseconds(),
                 imageID: image.id.description, imageRef: image.repoDigests.first ?? image.id.description, logPath: logPath,
                 rootfs: rootfs!.path, rootfsFolder: rootfs!.folder, rootfsKind: rootfs!.kind.rawValue, cgroup: planned)
+            // Asked again after the awaits above, with none between here and `save` putting the
+            // record where RemovePodSandbox looks: a sandbox stopped or removed meanwhile must not
+            // be left with a container nobody removes.
+            guard sandboxes[sandbox.id]?.ready == true else {
+                throw RuntimeError.failedPrecondition("pod sandbox \(sandbox.id) was stopped while the container was being created")
+            }
             try await save(record)
             publish(.created, record)
             return id

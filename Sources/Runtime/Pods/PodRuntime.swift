@@ -16,6 +16,9 @@ public actor PodRuntime {
     /// pass the duplicate check meanwhile.
     var sandboxNamesInCreation: Set<String> = []
     var containers: [String: ContainerRecord] = [:]
+    /// Sandbox, name and attempt of containers a CreateContainer is making now, for the same
+    /// reason: the rootfs is made off the actor, and a second create must not pass meanwhile.
+    var containerNamesInCreation: Set<String> = []
     /// Containers last seen running, to notice when they stop.
     var running: Set<String> = []
     public private(set) var podCIDR = ""
