@@ -50,20 +50,8 @@ struct RuntimeServiceTests {
         try await RuntimeHarness.run { node throws in
             // A pod network, so each call waits on CNI ADD: the window the duplicate check must cover.
             let config = node.sandboxConfig("twice")
-            let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
-                for _ in 0..<2 {
-                    group.addTask {
-                        do { return .success(try await node.client.runPodSandbox(.with { $0.config = config }).podSandboxID) } catch { return .failure(error) }
-                    }
-                }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            let made = outcomes.compactMap { try? $0.get() }
+            let (made, refusals) = await twiceAtOnce { try await node.client.runPodSandbox(.with { $0.config = config }).podSandboxID }
             #expect(made.count == 1)
-            let refusals = outcomes.compactMap { outcome -> RPCError? in
-                if case .failure(let error) = outcome { return error as? RPCError }
-                return nil
-            }
             #expect(refusals.map(\.code) == [.alreadyExists], "\(refusals)")
             let listed = try await node.client.listPodSandbox(.init()).items.map(\.id)
             #expect(listed == made)
@@ -77,28 +65,14 @@ struct RuntimeServiceTests {
             let sandbox = try await node.runSandbox(sandboxConfig)
             // Each call makes its rootfs off the actor: the window the duplicate check must cover.
             let config = node.containerConfig("app", ["sleep", "60"])
-            let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
-                for _ in 0..<2 {
-                    group.addTask {
-                        do {
-                            return .success(try await node.client.createContainer(.with {
-                                $0.podSandboxID = sandbox
-                                $0.config = config
-                                $0.sandboxConfig = sandboxConfig
-                            }).containerID)
-                        } catch {
-                            return .failure(error)
-                        }
-                    }
-                }
-                return await group.reduce(into: []) { $0.append($1) }
+            let (made, refusals) = await twiceAtOnce {
+                try await node.client.createContainer(.with {
+                    $0.podSandboxID = sandbox
+                    $0.config = config
+                    $0.sandboxConfig = sandboxConfig
+                }).containerID
             }
-            let made = outcomes.compactMap { try? $0.get() }
             #expect(made.count == 1)
-            let refusals = outcomes.compactMap { outcome -> RPCError? in
-                if case .failure(let error) = outcome { return error as? RPCError }
-                return nil
-            }
             #expect(refusals.map(\.code) == [.alreadyExists], "\(refusals)")
             #expect(try await node.client.listContainers(.init()).containers.map(\.id) == made)
             // The refused call left nothing behind: one record folder, the one that was made.
@@ -256,6 +230,23 @@ struct RuntimeServiceTests {
             await #expect(throws: RPCError.self) { _ = try await node.client.reopenContainerLog(.with { $0.containerID = id }) }
         }
     }
+}
+
+/// Makes `call` twice at the same time; what the calls made, and the gRPC errors of those refused.
+func twiceAtOnce(_ call: @escaping @Sendable () async throws -> String) async -> (made: [String], refusals: [RPCError]) {
+    let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
+        for _ in 0..<2 {
+            group.addTask {
+                do { return .success(try await call()) } catch { return .failure(error) }
+            }
+        }
+        return await group.reduce(into: []) { $0.append($1) }
+    }
+    let refusals = outcomes.compactMap { outcome -> RPCError? in
+        if case .failure(let error) = outcome { return error as? RPCError }
+        return nil
+    }
+    return (outcomes.compactMap { try? $0.get() }, refusals)
 }
 
 /// Polls `condition` every 50 ms for up to 10 s.
