@@ -84,11 +84,11 @@ struct RuntimeServiceTests {
     @Test("CreateContainer racing RemovePodSandbox: whichever wins, no container outlives its sandbox")
     func createRacingSandboxRemoval() async throws {
         try await RuntimeHarness.run { node throws in
-            // The removal first, the create 10 to 41 ms after it: across the rounds the create
-            // comes before the removal's CNI DEL ends, across its end (the sandbox still ready at
-            // the first check, stopped by the save: refused, its rootfs and cgroup undone) and
-            // after it. The removal's own time drifts with the machine, so which rounds land
-            // across the end varies from run to run.
+            // The removal first, the create 10 to 41 ms after it: across the rounds the create is
+            // saved before the removal's stop ends, is made across that end (ready at its first
+            // check, not at its second: refused, its rootfs and cgroup undone), or comes after it.
+            // How long the removal takes drifts with the machine, so which rounds land across the
+            // end varies from run to run.
             for round in 0..<32 {
                 let sandboxConfig = node.sandboxConfig("race-\(round)")
                 let sandbox = try await node.runSandbox(sandboxConfig)

@@ -26,7 +26,7 @@ extension PodRuntime {
             throw RuntimeError.notFound("image \(config.image.image) is not present; pull or load it first")
         }
         let id = RecordFiles.newID()
-        let recordFolder = configuration.containerRecords + "/" + id
+        let recordFolder = configuration.containerFolder(id)
         let shim = shim(for: id)
         var rootfs: ContainerRootfs?
         var cgroup: CgroupPlan?
@@ -164,7 +164,7 @@ extension PodRuntime {
         containers.removeValue(forKey: record.id)
         imagesInUse.remove(record.id)
         running.remove(record.id)
-        await recordWriter.removeFolder(configuration.containerRecords + "/" + record.id)
+        await recordWriter.removeFolder(configuration.containerFolder(record.id))
         try? FileManager.default.removeItem(atPath: shim(for: record.id).folder)
         publish(.deleted, record)
     }

@@ -60,7 +60,7 @@ extension PodRuntime {
                 network: nodeNetwork ? nil : configuration.netnsDirectory + "/swiftlet-" + id.prefix(16),
                 ipc: options.ipc == .node ? nil : state + "/ipc",
                 uts: nodeNetwork ? nil : state + "/uts"),
-            folder: configuration.sandboxRecords + "/" + id, shmPath: options.ipc == .node ? "/dev/shm" : state + "/shm",
+            folder: configuration.sandboxFolder(id), shmPath: options.ipc == .node ? "/dev/shm" : state + "/shm",
             ips: [], networkName: cniNetwork?.list.name, runtimeHandler: handler)
         var attached = false
         do {
@@ -159,9 +159,9 @@ extension PodRuntime {
         }
         // Forgotten first: a call that comes in while the folder goes finds no record to save.
         sandboxes.removeValue(forKey: record.id)
-        // Named as `save` names it (not `record.folder`, which an older root may have stored), so
-        // that the removal goes through the lane of its writes, after them.
-        await recordWriter.removeFolder(configuration.sandboxRecords + "/" + record.id)
+        // Not `record.folder`, which an older root may have stored: the folder `save` writes to,
+        // so that the removal goes through the lane of its writes, after them.
+        await recordWriter.removeFolder(configuration.sandboxFolder(record.id))
         try? FileManager.default.removeItem(atPath: configuration.sandboxState + "/" + record.id)
     }
 

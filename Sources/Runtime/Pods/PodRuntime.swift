@@ -49,7 +49,7 @@ public actor PodRuntime {
             let pidAlive = sandbox.pidHolder.map(PodPIDNamespace.isAlive) ?? true
             if sandbox.ready, !pidAlive || !sandbox.namespaces.all.allSatisfy(SandboxNamespaces.isAlive) {
                 sandbox.ready = false
-                try? RecordFiles.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
+                try? RecordFiles.write(sandbox, to: configuration.sandboxFolder(sandbox.id) + "/sandbox.json")
             }
             sandboxes[sandbox.id] = sandbox
         }
@@ -117,13 +117,13 @@ public actor PodRuntime {
     /// meanwhile.
     func save(_ sandbox: SandboxRecord) async throws {
         sandboxes[sandbox.id] = sandbox
-        try await recordWriter.write(sandbox, to: configuration.sandboxRecords + "/\(sandbox.id)/sandbox.json")
+        try await recordWriter.write(sandbox, to: configuration.sandboxFolder(sandbox.id) + "/sandbox.json")
     }
 
     func save(_ container: ContainerRecord) async throws {
         containers[container.id] = container
         imagesInUse.set(container.id, image: container.imageID)
-        try await recordWriter.write(container, to: configuration.containerRecords + "/\(container.id)/container.json")
+        try await recordWriter.write(container, to: configuration.containerFolder(container.id) + "/container.json")
     }
 
     func publish(_ kind: ContainerEvent.Kind, _ record: ContainerRecord) {

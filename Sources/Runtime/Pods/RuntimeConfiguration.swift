@@ -30,6 +30,10 @@ public struct RuntimeConfiguration: Sendable {
 
     var sandboxRecords: String { root + "/sandboxes" }
     var containerRecords: String { root + "/containers" }
+    /// One record's folder, named in one place: the record writer's lanes go by this string, so
+    /// the saves and the removal of a record must all name it the same way.
+    func sandboxFolder(_ id: String) -> String { sandboxRecords + "/" + id }
+    func containerFolder(_ id: String) -> String { containerRecords + "/" + id }
     var sandboxState: String { state + "/sandboxes" }
     var shimFolders: String { state + "/shims" }
 }
