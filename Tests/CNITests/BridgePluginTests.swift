@@ -86,6 +86,21 @@ struct BridgePluginTests {
         }
     }
 
+    @Test("both ends of the pod's veth pair are made with one queue each way (no queue cut after registration)")
+    func vethQueues() async throws {
+        try await BridgeNode.with { node in
+            try await withNetworkNamespaces("pod") { pods in
+                let added = try await node.run("ADD", pod: pods[0], id: "p1", config: node.config())
+                #expect(added.succeeded, "\(added.stdout)")
+                let hostEnd = try await node.node.runChecked("ip", ["-d", "link", "show", "type", "veth"]).standardOutput
+                let podEnd = try await pods[0].runChecked("ip", ["-d", "link", "show", "eth0"]).standardOutput
+                for details in [hostEnd, podEnd] {
+                    #expect(details.contains("numtxqueues 1 numrxqueues 1"), "\(details)")
+                }
+            }
+        }
+    }
+
     @Test("DEL removes the interface, the address reservation and the masquerade rules, and may be repeated")
     func deleteCleansUpEverything() async throws {
         try await BridgeNode.with { node in
