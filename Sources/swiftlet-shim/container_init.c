@@ -300,7 +300,7 @@ void container_init(const struct plan *plan, int error_fd) {
         close(fd);
     }
     for (int i = 0; i < plan->ncgroups; i++) {
-        if (write_file(plan->cgroup_procs[i], "0") != 0) FAIL("join cgroup", plan->cgroup_procs[i]);
+        if (write_file(plan->cgroup_joins[i], "0") != 0) FAIL("join cgroup", plan->cgroup_joins[i]);
     }
     // Nothing mounted below may propagate back to the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) FAIL("make / a slave", NULL);

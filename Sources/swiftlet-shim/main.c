@@ -305,7 +305,7 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
         }
     }
     for (int i = 0; i < plan.ncgroups; i++) {
-        int fd = open(plan.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        int fd = open(plan.cgroup_joins[i], O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
             ssize_t ignored = write(fd, "0", 1);
             (void)ignored;

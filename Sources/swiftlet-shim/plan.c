@@ -104,8 +104,9 @@ int plan_read(const char *path, struct plan *plan, char *error, size_t error_siz
             struct plan_namespace *join = append(&plan->joins, &plan->njoins, sizeof *join);
             join->type = namespace_type(fields[0]);
             join->path = fields[1];
-        } else if (strcmp(kind, "cgroup-procs") == 0 && count == 1) {
-            *(const char **)append(&plan->cgroup_procs, &plan->ncgroups, sizeof(char *)) = fields[0];
+        } else if ((strcmp(kind, "cgroup-join") == 0 || strcmp(kind, "cgroup-procs") == 0) && count == 1) {
+            // "cgroup-procs": plans written by a runtime from before v1 joins went through `tasks`.
+            *(const char **)append(&plan->cgroup_joins, &plan->ncgroups, sizeof(char *)) = fields[0];
         } else if (strcmp(kind, "oom-events") == 0 && count == 1) {
             plan->oom_events = fields[0];
         } else if (strcmp(kind, "mount") == 0 && count == 6) {

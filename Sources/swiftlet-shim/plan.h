@@ -53,7 +53,7 @@ struct plan {
     const char *hostname;             // set only when the container has its own UTS namespace
     int new_namespaces;               // CLONE_NEW* flags for the clone
     struct plan_namespace *joins; int njoins;
-    const char **cgroup_procs; int ncgroups;  // cgroup.procs files the init moves itself into
+    const char **cgroup_joins; int ncgroups;  // files the single-threaded init writes "0" into to join its cgroups
     const char *oom_events;           // memory.oom_control (v1) or memory.events (v2), or NULL
     struct plan_mount *mounts; int nmounts;
     struct plan_device *devices; int ndevices;

@@ -127,8 +127,12 @@ struct LaunchPlannerTests {
         plan.rlimits = [.init(resource: 7, soft: 1024, hard: 4096)]
         plan.seccompFilter = "/s/filter.bpf"
         plan.oomEvents = "/sys/fs/cgroup/memory/x/memory.oom_control"
+        plan.cgroupJoins = ["/sys/fs/cgroup/memory/x/tasks", "/sys/fs/cgroup/pids/x/tasks"]
         let decoded = try #require(LaunchPlan(decoding: plan.encoded()))
         #expect(decoded == plan)
+        // A plan an older runtime wrote names its joins "cgroup-procs"; `swiftlet-shim exec` still reads those.
+        let older = try #require(String(bytes: plan.encoded(), encoding: .utf8)?.replacingOccurrences(of: "cgroup-join", with: "cgroup-procs"))
+        #expect(LaunchPlan(decoding: Array(older.utf8))?.cgroupJoins == plan.cgroupJoins)
         #expect(decoded.env.contains("MULTI=line\none"))
         #expect(throws: LaunchPlanError.self) { try self.plan { $0.args = ["a\u{0}b"] } }
     }
@@ -151,6 +155,9 @@ struct CgroupPlannerTests {
         let plan = try CgroupPlanner.plan(layout: layout, parent: "/kubepods/pod1", name: "c1", resources: resources)
         #expect(plan.procs == ["/cg/cpu/kubepods/pod1/c1/cgroup.procs", "/cg/cpuset/kubepods/pod1/c1/cgroup.procs",
                                "/cg/memory/kubepods/pod1/c1/cgroup.procs", "/cg/pids/kubepods/pod1/c1/cgroup.procs"])
+        // The init joins through `tasks`: a thread's move, which skips the kernel's lock on all thread groups.
+        #expect(plan.joins == ["/cg/cpu/kubepods/pod1/c1/tasks", "/cg/cpuset/kubepods/pod1/c1/tasks",
+                               "/cg/memory/kubepods/pod1/c1/tasks", "/cg/pids/kubepods/pod1/c1/tasks"])
         #expect(plan.writes.map { "\($0.file)=\($0.value)" } == [
             "/cg/cpu/kubepods/pod1/c1/cpu.shares=512", "/cg/cpu/kubepods/pod1/c1/cpu.cfs_period_us=100000",
             "/cg/cpu/kubepods/pod1/c1/cpu.cfs_quota_us=50000", "/cg/cpuset/kubepods/pod1/c1/cpuset.cpus=0",
@@ -163,6 +170,7 @@ struct CgroupPlannerTests {
     func v2() throws {
         let plan = try CgroupPlanner.plan(layout: .v2(root: "/cg"), parent: "kubepods/pod1", name: "c1", resources: resources)
         #expect(plan.directories == ["/cg/kubepods/pod1/c1"])
+        #expect(plan.joins == ["/cg/kubepods/pod1/c1/cgroup.procs"])
         #expect(plan.subtreeControls == ["/cg/cgroup.subtree_control", "/cg/kubepods/cgroup.subtree_control", "/cg/kubepods/pod1/cgroup.subtree_control"])
         #expect(plan.writes.map { "\($0.file.dropFirst(21))=\($0.value)" } == [
             "cpu.weight=20", "cpu.max=50000 100000", "cpuset.cpus=0", "memory.max=67108864", "pids.max=100",

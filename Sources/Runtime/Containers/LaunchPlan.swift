@@ -72,8 +72,8 @@ public struct LaunchPlan: Sendable, Equatable, Codable {
     public var newNamespaces: [NamespaceKind]
     /// Namespaces joined by path (the sandbox's network, IPC and UTS namespaces).
     public var joinNamespaces: [(kind: NamespaceKind, path: String)]
-    /// `cgroup.procs` files the init writes itself into.
-    public var cgroupProcs: [String]
+    /// The files the init writes itself into (`CgroupPlan.joins`).
+    public var cgroupJoins: [String]
     /// The memory cgroup's event counters, read before and after to tell an OOM kill.
     public var oomEvents: String?
     public var mounts: [Mount]
@@ -116,7 +116,7 @@ public struct LaunchPlan: Sendable, Equatable, Codable {
     public init(argv: [String], env: [String] = [], workingDirectory: String = "/", uid: UInt32 = 0, gid: UInt32 = 0,
                 supplementalGroups: [UInt32] = [], rootfs: String, readonlyRootfs: Bool = false, hostname: String? = nil,
                 newNamespaces: [NamespaceKind] = [], joinNamespaces: [(kind: NamespaceKind, path: String)] = [],
-                cgroupProcs: [String] = [], oomEvents: String? = nil, mounts: [Mount] = [], devices: [Device] = [],
+                cgroupJoins: [String] = [], oomEvents: String? = nil, mounts: [Mount] = [], devices: [Device] = [],
                 symlinks: [(target: String, path: String)] = [], maskedPaths: [String] = [], readonlyPaths: [String] = [],
                 sysctls: [(key: String, value: String)] = [], rlimits: [ResourceLimit] = [], oomScoreAdjust: Int? = nil,
                 capabilities: CapabilitySets? = nil, noNewPrivileges: Bool = false, seccompFilter: String? = nil, logPath: String? = nil) {
@@ -131,7 +131,7 @@ public struct LaunchPlan: Sendable, Equatable, Codable {
         self.hostname = hostname
         self.newNamespaces = newNamespaces
         self.joinNamespaces = joinNamespaces
-        self.cgroupProcs = cgroupProcs
+        self.cgroupJoins = cgroupJoins
         self.oomEvents = oomEvents
         self.mounts = mounts
         self.devices = devices

@@ -20,7 +20,7 @@ extension LaunchPlan {
         if let hostname { record("hostname", [hostname]) }
         for kind in newNamespaces { record("new-namespace", [kind.rawValue]) }
         for join in joinNamespaces { record("join-namespace", [join.kind.rawValue, join.path]) }
-        for file in cgroupProcs { record("cgroup-procs", [file]) }
+        for file in cgroupJoins { record("cgroup-join", [file]) }
         if let oomEvents { record("oom-events", [oomEvents]) }
         for mount in mounts {
             record("mount", [mount.source, mount.target, mount.type, String(mount.flags.rawValue), mount.data, String(mount.propagation.rawValue)])
@@ -76,7 +76,8 @@ extension LaunchPlan {
             case ("join-namespace", 2):
                 guard let namespace = NamespaceKind(rawValue: values[0]) else { return nil }
                 joinNamespaces.append((namespace, values[1]))
-            case ("cgroup-procs", 1): cgroupProcs.append(values[0])
+            // "cgroup-procs": the name in plans written before v1 joins went through `tasks`.
+            case ("cgroup-join", 1), ("cgroup-procs", 1): cgroupJoins.append(values[0])
             case ("oom-events", 1): oomEvents = values[0]
             case ("mount", 6):
                 guard let flags = UInt(values[3]), let propagation = UInt(values[5]) else { return nil }

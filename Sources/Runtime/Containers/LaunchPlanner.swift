@@ -40,7 +40,7 @@ public struct LaunchInputs: Sendable {
     public var image: ImageConfiguration.RunConfiguration?
     public var rootfs: String
     public var users: UserDatabase
-    public var cgroupProcs: [String]
+    public var cgroupJoins: [String]
     public var oomEvents: String?
     public var logPath: String?
     /// The PID namespace of the container named by `target_id` (TARGET PID mode).
@@ -51,7 +51,7 @@ public struct LaunchInputs: Sendable {
     public var rlimits: [LaunchPlan.ResourceLimit]
 
     public init(config: Runtime_V1_ContainerConfig, sandbox: SandboxContext, image: ImageConfiguration.RunConfiguration?,
-                rootfs: String, users: UserDatabase = UserDatabase(passwd: "", group: ""), cgroupProcs: [String] = [],
+                rootfs: String, users: UserDatabase = UserDatabase(passwd: "", group: ""), cgroupJoins: [String] = [],
                 oomEvents: String? = nil, logPath: String? = nil,
                 targetPIDNamespace: String? = nil, rlimits: [LaunchPlan.ResourceLimit] = [],
                 hostPathExists: @escaping @Sendable (String) -> Bool) {
@@ -61,7 +61,7 @@ public struct LaunchInputs: Sendable {
         self.image = image
         self.rootfs = rootfs
         self.users = users
-        self.cgroupProcs = cgroupProcs
+        self.cgroupJoins = cgroupJoins
         self.oomEvents = oomEvents
         self.logPath = logPath
         self.targetPIDNamespace = targetPIDNamespace
@@ -123,7 +123,7 @@ public enum LaunchPlanner {
         }
         if let path = inputs.sandbox.ipcNamespace, options.ipc != .node { plan.joinNamespaces.append((.ipc, path)) }
 
-        plan.cgroupProcs = inputs.cgroupProcs
+        plan.cgroupJoins = inputs.cgroupJoins
         plan.oomEvents = inputs.oomEvents
         plan.mounts = try mounts(config, sandbox: inputs.sandbox, privileged: privileged, hostPathExists: inputs.hostPathExists)
         plan.devices = standardDevices

@@ -67,7 +67,7 @@ extension PodRuntime {
             }
             let users = UserDatabase(passwd: Self.readInRoot(rootfs!.path, "/etc/passwd"), group: Self.readInRoot(rootfs!.path, "/etc/group"))
             let inputs = LaunchInputs(config: config, sandbox: sandbox.context, image: image.runConfiguration, rootfs: rootfs!.path,
-                                      users: users, cgroupProcs: planned.procs, oomEvents: planned.oomEvents, logPath: logPath,
+                                      users: users, cgroupJoins: planned.joins, oomEvents: planned.oomEvents, logPath: logPath,
                                       targetPIDNamespace: targetPIDNamespace, rlimits: configuration.defaultRlimits,
                                       hostPathExists: { FileManager.default.fileExists(atPath: $0) })
             let plan: LaunchPlan
