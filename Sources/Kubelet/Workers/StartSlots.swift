@@ -3,8 +3,9 @@ import Synchronization
 /// At most `count` pod sandboxes being made at once, the others waiting in the order they came.
 /// A sandbox costs the node tens of milliseconds of CPU (its namespaces, the CNI plugins, the
 /// holder process); fifty made side by side on two cores all finish at the end of the burst,
-/// while made one per core at a time the first ones run early (on two cores, the median pod of
-/// a burst of 50 runs 30 % sooner, the last about 10 % later; two per core gained nothing).
+/// while made a few at a time the first ones run early (on two cores, one per core: the median
+/// pod of a burst of 50 runs 30 % sooner, the last about 10 % later; two per core gained
+/// nothing; the kubelet uses one per core and one more, see `PodSyncer.sandboxSlots`).
 /// A slot is given back after `lease` even while its call goes on, so a sandbox that hangs (a
 /// CNI plugin stuck until its timeout) holds the node's other pods back by that long only.
 final class StartSlots: Sendable {
