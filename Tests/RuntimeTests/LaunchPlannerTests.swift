@@ -203,6 +203,27 @@ struct CgroupPlannerTests {
         #expect(CgroupWriter.read(root + "/cgroup.subtree_control")?.isEmpty == false)
     }
 
+    @Test("the writer makes a cgroup folder with its missing ancestors, takes an existing one as it is, and names the mkdir that failed")
+    func writerFolders() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgfolders-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/cpu", withIntermediateDirectories: true)
+        let layout = CgroupLayout.v1(controllers: ["cpu": root + "/cpu"])
+        let plan = try CgroupPlanner.plan(layout: layout, parent: "/kubepods/besteffort/pod1", name: "c1", resources: .init())
+        try CgroupWriter.apply(plan)
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: root + "/cpu/kubepods/besteffort/pod1/c1", isDirectory: &isFolder) && isFolder.boolValue)
+        // Again, as UpdateContainerResources does: the folders are there already.
+        #expect(throws: Never.self) { try CgroupWriter.apply(plan) }
+
+        // A file where a folder should be: the error names the call and the folder.
+        try #require(FileManager.default.createFile(atPath: root + "/cpu/blocked", contents: Data()))
+        let blocked = try CgroupPlanner.plan(layout: layout, parent: "/blocked/pod2", name: "c2", resources: .init())
+        #expect { try CgroupWriter.apply(blocked) } throws: { error in
+            "\(error)".contains("mkdir") && "\(error)".contains(root + "/cpu/blocked/pod2")
+        }
+    }
+
     @Test("kernel files that report no size are read to their end, not to 4 KiB")
     func kernelFilesAreReadWhole() throws {
         // This process's memory map is kernel-made, reports size 0, and is far past 4 KiB.

@@ -1,22 +1,12 @@
 import Foundation
 import Glibc
+import SwiftletFiles
 
 /// Carries out a cgroup plan on the kernel's cgroup files.
 public enum CgroupWriter {
     public static func apply(_ plan: CgroupPlan) throws(SystemCallError) {
-        let files = FileManager.default
         for directory in plan.directories {
-            var missing: [String] = []
-            var path = directory
-            while !files.fileExists(atPath: path), path != "/" {
-                missing.append(path)
-                path = (path as NSString).deletingLastPathComponent
-            }
-            for folder in missing.reversed() {
-                if mkdir(folder, 0o755) != 0, errno != EEXIST { throw SystemCallError(call: "mkdir", subject: folder, code: errno) }
-                // A new v1 cpuset starts with no CPUs and no memory nodes: nothing could join it.
-                if plan.version == "v1", folder.contains("/cpuset/") { inheritCpuset(folder) }
-            }
+            try makeFolder(directory, v1Cpuset: plan.version == "v1" && directory.contains("/cpuset/"))
         }
         for control in plan.subtreeControls {
             // One controller at a time: a controller the kernel lacks must not stop the others.
@@ -25,6 +15,35 @@ public enum CgroupWriter {
             }
         }
         for entry in plan.writes { try write(entry.value, to: entry.file) }
+    }
+
+    /// Makes `folder`, and its missing ancestors first. One `mkdir` when the parent exists, as
+    /// the pod's folder does for all its containers. (Asking first whether each folder and its
+    /// parent exist, and cutting paths with NSString, was more than half of the cgroup's cost in
+    /// a container's creation: perf, 22 of 40 samples, 11 hierarchies on v1.) A folder that
+    /// exists already is left as it is.
+    static func makeFolder(_ folder: String, v1Cpuset: Bool) throws(SystemCallError) {
+        if mkdir(folder, 0o755) != 0 {
+            let code = errno
+            if code == EEXIST { return }
+            guard code == ENOENT, let parent = parentPath(folder) else {
+                throw SystemCallError(call: "mkdir", subject: folder, code: code)
+            }
+            try makeFolder(parent, v1Cpuset: v1Cpuset)
+            if mkdir(folder, 0o755) != 0 {
+                let code = errno
+                if code == EEXIST { return }
+                throw SystemCallError(call: "mkdir", subject: folder, code: code)
+            }
+        }
+        // A new v1 cpuset starts with no CPUs and no memory nodes: nothing could join it.
+        if v1Cpuset { inheritCpuset(folder) }
+    }
+
+    /// `/a/b/c` → `/a/b`; nil for `/` and for a path without a parent.
+    static func parentPath(_ path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
+        return String(path[..<slash])
     }
 
     /// Removes the plan's own folders (they must hold no process any more).
@@ -45,9 +64,7 @@ public enum CgroupWriter {
     /// Foundation's String(contentsOfFile:) then returns their first 4 KiB only (a
     /// `cgroup.procs` of a busy container is longer than that).
     public static func read(_ file: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
-        defer { try? handle.close() }
-        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
+        WholeFile.read(file, limit: 64 << 20).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Gives a v1 cpuset folder, and every ancestor of it still without them, the CPUs and
@@ -69,7 +86,8 @@ public enum CgroupWriter {
                     break
                 }
                 empty.append(path)
-                path = (path as NSString).deletingLastPathComponent
+                guard let parent = Self.parentPath(path) else { break }
+                path = parent
             }
             guard let inherited else { continue }
             for folder in empty.reversed() { try? write(inherited, to: folder + "/" + file) }
