@@ -144,14 +144,13 @@ final class PodSyncer: Sendable {
         var podIPs = observed.currentSandbox?.ips ?? []
         // The sandbox this sync made, as its status tells (nil if none was made, or no status came).
         var made: ObservedSandbox?
+        // The new sandbox's config when this sync makes one (its attempt), else the current one's.
         let sandboxConfig = configs.sandboxConfig(pod, attempt: actions.createSandbox ?? observed.currentSandbox?.attempt ?? 0)
-        if let attempt = actions.createSandbox, !blocked {
+        if actions.createSandbox != nil, !blocked {
             acted = true
             do {
                 sandboxID = try await sandboxSlots.withSlot {
-                    try await connection.runtime.runPodSandbox(.with {
-                        $0.config = configs.sandboxConfig(pod, attempt: attempt)
-                    }).podSandboxID
+                    try await connection.runtime.runPodSandbox(.with { $0.config = sandboxConfig }).podSandboxID
                 }
                 metrics.podStarted()
                 // The new sandbox's IPs, for env and /etc/hosts: one status call, not a whole observation.
