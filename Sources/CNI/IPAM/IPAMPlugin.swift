@@ -27,10 +27,11 @@ public struct IPAMPlugin: CNIPlugin {
 
         let ips: [CNIResult.IPConfig] = try store.withLock { () throws(CNIError) -> [CNIResult.IPConfig] in
             var reserved: [CNIResult.IPConfig] = []
+            // What the attachment already holds, read once for all range sets.
+            let holding = store.allocations(containerID: containerID, ifname: ifname)
             do throws(CNIError) {
                 for (index, set) in plan.rangeSets.enumerated() {
-                    if let held = store.allocations(containerID: containerID, ifname: ifname)
-                        .first(where: { set.range(containing: $0.address) != nil }) {
+                    if let held = holding.first(where: { set.range(containing: $0.address) != nil }) {
                         throw CNIError(.duplicateAllocation,
                                        "\(held.address) is already allocated to \(containerID)/\(ifname) in range set \(set); DEL it first")
                     }
