@@ -300,7 +300,8 @@ void container_init(const struct plan *plan, int error_fd) {
         close(fd);
     }
     for (int i = 0; i < plan->ncgroups; i++) {
-        if (write_file(plan->cgroup_joins[i], "0") != 0) FAIL("join cgroup", plan->cgroup_joins[i]);
+        // NULL: the join the clone made (cgroup_clone.h).
+        if (plan->cgroup_joins[i] && write_file(plan->cgroup_joins[i], "0") != 0) FAIL("join cgroup", plan->cgroup_joins[i]);
     }
     // Nothing mounted below may propagate back to the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) FAIL("make / a slave", NULL);

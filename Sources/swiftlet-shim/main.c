@@ -12,6 +12,7 @@
 // `start` exits 0 once the container's process has been exec'd, or 1 with the reason on stderr.
 // SIGUSR1 to the shim reopens the log file (after a rotation).
 #define _GNU_SOURCE
+#include "cgroup_clone.h"
 #include "container_init.h"
 #include "cri_log.h"
 #include "pid_holder.h"
@@ -131,13 +132,21 @@ static void supervise(const char *dir, int report) {
         close(fd);
     }
 
-    // A raw clone with no stack works like fork, with the new namespaces made for the child.
-    pid_t init = (pid_t)syscall(SYS_clone, (unsigned long)plan.new_namespaces | SIGCHLD, 0, 0, 0, 0);
+    // The new namespaces are made for the child, which is born in its cgroup v2 folder.
+    struct cgroup_birth birth;
+    if (cgroup_birth_prepare(&plan, plan.new_namespaces, &birth) != 0) {
+        snprintf(message, sizeof message, "error: open cgroup %s: %s", plan.cgroup_joins[birth.index], strerror(errno));
+        report_and_exit(report, message, 1);
+    }
+    pid_t init = cgroup_birth_clone(&birth, plan.new_namespaces);
+    if (birth.procs_fd >= 0) close(birth.procs_fd);
     if (init < 0) {
         snprintf(message, sizeof message, "error: clone: %s", strerror(errno));
         report_and_exit(report, message, 1);
     }
     if (init == 0) {
+        // Born in it: the init does not write itself in again.
+        if (birth.inside) plan.cgroup_joins[birth.index] = NULL;
         sigprocmask(SIG_SETMASK, &previous, NULL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
@@ -304,7 +313,15 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
             return 255;
         }
     }
+    // The v2 folder is joined by the command's birth; the v1 ones by this process, which the
+    // command then inherits. Both are opened here, before the container's mount namespace.
+    struct cgroup_birth birth;
+    if (cgroup_birth_prepare(&plan, 0, &birth) != 0) {
+        fprintf(stderr, "swiftlet-shim exec: open cgroup %s: %s\n", plan.cgroup_joins[birth.index], strerror(errno));
+        return 255;
+    }
     for (int i = 0; i < plan.ncgroups; i++) {
+        if (i == birth.index) continue;
         int fd = open(plan.cgroup_joins[i], O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
             ssize_t ignored = write(fd, "0", 1);
@@ -322,12 +339,16 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
     int failure[2];
     if (pipe2(failure, O_CLOEXEC) != 0) return 255;
     // The PID namespace applies to children: the command runs in a child of this process.
-    pid_t child = fork();
+    pid_t child = cgroup_birth_clone(&birth, 0);
     if (child < 0) return 255;
     if (child == 0) {
         close(failure[0]);
+        if (birth.index >= 0 && !birth.inside && write(birth.procs_fd, "0", 1) != 1) {
+            init_fail(failure[1], "join cgroup", plan.cgroup_joins[birth.index], errno);
+        }
         container_exec_process(&plan, argv, failure[1]);
     }
+    if (birth.procs_fd >= 0) close(birth.procs_fd);
     exec_child = child;
     struct sigaction action = {.sa_handler = kill_exec_child};
     sigaction(SIGTERM, &action, NULL);

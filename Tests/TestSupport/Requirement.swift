@@ -17,6 +17,8 @@ public enum Requirement: Sendable, Hashable, CustomStringConvertible {
     case iptables
     /// A program is on PATH (for example a peer like `skopeo` or `umoci`).
     case program(String)
+    /// A cgroup v2 hierarchy is mounted: the whole tree (pure v2) or the hybrid layout's `unified`.
+    case cgroup2
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum Requirement: Sendable, Hashable, CustomStringConvertible {
         case .overlayfs: "overlayfs"
         case .iptables: "iptables"
         case .program(let name): "the program '\(name)'"
+        case .cgroup2: "a cgroup v2 hierarchy"
         }
     }
 
@@ -47,7 +50,20 @@ public enum Requirement: Sendable, Hashable, CustomStringConvertible {
         case .program(let name):
             return Executables.find(name) == nil
                 ? "needs '\(name)' on PATH (see script/setup for the Debian package)" : nil
+        case .cgroup2:
+            if let reason = Requirement.root.unmetReason { return reason }
+            return Requirement.cgroup2Mount == nil ? "needs a cgroup v2 hierarchy, which /proc/mounts does not list" : nil
         }
+    }
+
+    /// Where the cgroup v2 hierarchy is mounted, from /proc/mounts; nil when it is not.
+    public static var cgroup2Mount: String? {
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
+        }
+        return nil
     }
 
     /// True when the environment says this is a CI run, where missing requirements fail.
