@@ -30,7 +30,9 @@ public struct CgroupPlan: Sendable, Equatable, Codable {
     /// the whole process. Through `cgroup.procs` the kernel would take the global lock that
     /// keeps thread groups still (cgroup_threadgroup_rwsem), whose writer waits for an RCU grace
     /// period: 6 to 11 ms a join here, while every other cgroup change of the node waited
-    /// behind it. v2 has no such file for a domain cgroup: `cgroup.procs`.
+    /// behind it. v2 has no such file for a domain cgroup: `cgroup.procs`, which the shim
+    /// avoids writing by starting the init inside the folder (clone3 with CLONE_INTO_CGROUP,
+    /// Sources/swiftlet-shim/cgroup_clone.h); the write stays for kernels before 5.7.
     public var joins: [String] {
         version == "v1" ? ownedDirectories.map { $0 + "/tasks" } : procs
     }
