@@ -26,7 +26,7 @@ static void v2_folder(const char *path, char *folder, size_t size) {
     if (statfs(folder, &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) folder[0] = 0;
 }
 
-int cgroup_birth_prepare(const struct plan *plan, int flags, struct cgroup_birth *birth) {
+int cgroup_birth_prepare(const struct plan *plan, int flags, int open_procs, struct cgroup_birth *birth) {
     birth->index = -1;
     birth->folder_fd = -1;
     birth->procs_fd = -1;
@@ -38,8 +38,8 @@ int cgroup_birth_prepare(const struct plan *plan, int flags, struct cgroup_birth
         v2_folder(plan->cgroup_joins[i], folder, sizeof folder);
         if (!folder[0]) continue;
         birth->folder_fd = open(folder, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        birth->procs_fd = open(plan->cgroup_joins[i], O_WRONLY | O_CLOEXEC);
-        if (birth->folder_fd < 0 || birth->procs_fd < 0) {
+        if (open_procs) birth->procs_fd = open(plan->cgroup_joins[i], O_WRONLY | O_CLOEXEC);
+        if (birth->folder_fd < 0 || (open_procs && birth->procs_fd < 0)) {
             int error = errno;
             if (birth->folder_fd >= 0) close(birth->folder_fd);
             if (birth->procs_fd >= 0) close(birth->procs_fd);

@@ -13,15 +13,17 @@
 struct cgroup_birth {
     int index;      // the plan's cgroup v2 join, or -1 when it has none
     int folder_fd;  // that join's folder (O_PATH), for CLONE_INTO_CGROUP
-    int procs_fd;   // its cgroup.procs opened for writing, for a child that must join by hand
+    int procs_fd;   // its cgroup.procs opened for writing when asked, for a child that must
+                    // join by hand after it left this mount namespace; else -1
     int inside;     // after the clone: 1 when the child was born in the folder
 };
 
-// Finds the plan's cgroup v2 join and opens its folder and file. Call it before any namespace
-// changes: the fds stay valid in whatever mount namespace the caller then joins. Not with a
-// new cgroup namespace (`flags`), whose root would be the parent's cgroup rather than the
-// container's. Returns 0, or -1 with errno set (a v2 join that cannot be opened).
-int cgroup_birth_prepare(const struct plan *plan, int flags, struct cgroup_birth *birth);
+// Finds the plan's cgroup v2 join and opens its folder (and its cgroup.procs with `open_procs`).
+// Call it before any namespace changes: the fds stay valid in whatever mount namespace the
+// caller then joins. Not with a new cgroup namespace (`flags`), whose root would be the parent's
+// cgroup rather than the container's. Returns 0, or -1 with errno set (a v2 join that cannot be
+// opened; `index` names it).
+int cgroup_birth_prepare(const struct plan *plan, int flags, int open_procs, struct cgroup_birth *birth);
 
 // Like a raw clone with no stack (fork, with `flags`' new namespaces for the child), the child
 // born in the v2 folder when there is one. A kernel without clone3 or CLONE_INTO_CGROUP (before

@@ -134,12 +134,11 @@ static void supervise(const char *dir, int report) {
 
     // The new namespaces are made for the child, which is born in its cgroup v2 folder.
     struct cgroup_birth birth;
-    if (cgroup_birth_prepare(&plan, plan.new_namespaces, &birth) != 0) {
+    if (cgroup_birth_prepare(&plan, plan.new_namespaces, 0, &birth) != 0) {
         snprintf(message, sizeof message, "error: open cgroup %s: %s", plan.cgroup_joins[birth.index], strerror(errno));
         report_and_exit(report, message, 1);
     }
     pid_t init = cgroup_birth_clone(&birth, plan.new_namespaces);
-    if (birth.procs_fd >= 0) close(birth.procs_fd);
     if (init < 0) {
         snprintf(message, sizeof message, "error: clone: %s", strerror(errno));
         report_and_exit(report, message, 1);
@@ -314,12 +313,10 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
         }
     }
     // The v2 folder is joined by the command's birth; the v1 ones by this process, which the
-    // command then inherits. Both are opened here, before the container's mount namespace.
+    // command then inherits. Both are opened here, before the container's mount namespace. As
+    // the v1 writes, the v2 join is best effort: a folder that cannot be opened is skipped.
     struct cgroup_birth birth;
-    if (cgroup_birth_prepare(&plan, 0, &birth) != 0) {
-        fprintf(stderr, "swiftlet-shim exec: open cgroup %s: %s\n", plan.cgroup_joins[birth.index], strerror(errno));
-        return 255;
-    }
+    if (cgroup_birth_prepare(&plan, 0, 1, &birth) != 0) birth.index = -1;
     for (int i = 0; i < plan.ncgroups; i++) {
         if (i == birth.index) continue;
         int fd = open(plan.cgroup_joins[i], O_WRONLY | O_CLOEXEC);
@@ -343,8 +340,9 @@ static int exec_in(const char *dir, pid_t pid, char *argv[]) {
     if (child < 0) return 255;
     if (child == 0) {
         close(failure[0]);
-        if (birth.index >= 0 && !birth.inside && write(birth.procs_fd, "0", 1) != 1) {
-            init_fail(failure[1], "join cgroup", plan.cgroup_joins[birth.index], errno);
+        if (birth.index >= 0 && !birth.inside) {
+            ssize_t ignored = write(birth.procs_fd, "0", 1);
+            (void)ignored;
         }
         container_exec_process(&plan, argv, failure[1]);
     }
