@@ -89,12 +89,13 @@ public final class AllocationStore {
     /// folder through Foundation, each file's text split into Strings, the list sorted) made up
     /// 0.7 ms of each ADD and of each DEL, and the lock was held as long.
     public func allocations(containerID: String, ifname: String) -> [Allocation] {
-        let wanted = Array(containerID.trimmedWhitespace.utf8)
+        let trimmed = containerID.trimmedWhitespace
+        let wanted = Array(trimmed.utf8)
         var found: [Allocation] = []
         forEachReservation { name, content in
             guard content.drop(while: { $0 == 0x20 || (0x09...0x0d).contains($0) }).starts(with: wanted) else { return }
             let (id, heldBy) = Self.holder(content)
-            guard id == containerID.trimmedWhitespace, heldBy == ifname || heldBy.isEmpty, let address = IPAddress(name) else { return }
+            guard id == trimmed, heldBy == ifname || heldBy.isEmpty, let address = IPAddress(name) else { return }
             found.append(Allocation(address: address, containerID: id, ifname: heldBy))
         }
         return found
