@@ -116,7 +116,7 @@ public final class Kubelet: Sendable {
             if let manifests = configuration.podManifestPath {
                 group.addTask { await self.followStaticPods(manifests, workers: workers, ready: sourcesReady) }
             }
-            group.addTask { await self.followRuntimeEvents(connection, workers: workers) }
+            group.addTask { await self.followRuntimeEvents(connection, workers: workers, started: syncer.started) }
             group.addTask {
                 await sourcesReady.wait()
                 self.log("kubelet: node \(self.configuration.nodeName) running, runtime \(version.runtimeName) \(version.runtimeVersion)")
@@ -171,12 +171,14 @@ public final class Kubelet: Sendable {
         }
     }
 
-    /// PLEG, fast path: the runtime's event stream wakes the pod a container belongs to.
-    func followRuntimeEvents(_ connection: RuntimeConnection, workers: PodWorkers) async {
+    /// PLEG, fast path: the runtime's event stream wakes the pod a container belongs to, and
+    /// hands the statuses it carries to the syncs that started those containers.
+    func followRuntimeEvents(_ connection: RuntimeConnection, workers: PodWorkers, started: StartedContainerStatuses) async {
         while !Task.isCancelled {
             do {
                 try await connection.runtime.getContainerEvents(.init()) { response in
                     for try await event in response.messages {
+                        for status in event.containersStatuses where status.id == event.containerID { started.offer(status) }
                         let uid = event.podSandboxStatus.labels[KubeletLabels.podUID]
                             ?? event.containersStatuses.first?.labels[KubeletLabels.podUID]
                         let state: ObservedContainer.State? = switch event.containerEventType {
@@ -192,6 +194,7 @@ public final class Kubelet: Sendable {
             } catch {
                 // The runtime went away; the relist covers the gap, the stream resumes when it is back.
             }
+            started.streamEnded()
             try? await Task.sleep(for: .seconds(1))
         }
     }

@@ -97,6 +97,32 @@ struct KubeletNodeTests {
         }
     }
 
+    @Test func aStartedContainersStatusComesFromItsEventNotFromACall() async throws {
+        try await KubeletTestNode.with { node in
+            var configuration = node.configuration
+            // No periodic sync of the first pod in between: each of those asks for its statuses.
+            configuration.syncFrequency = .seconds(120)
+            let kubelet = await node.startKubelet(configuration)
+            func statusCalls() -> Int {
+                var text: [UInt8] = []
+                kubelet.metrics.registry.emit(into: &text)
+                let series = "kubelet_runtime_operations_total{operation_type=\"container_status\"} "
+                let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(series) }
+                return line.flatMap { Int($0.dropFirst(series.count)) } ?? 0
+            }
+            // The first start shows the kubelet that the runtime's events carry statuses.
+            _ = try await node.client.create(node.pod("first", "exec sleep 60", grace: 1), namespace: "default")
+            _ = try await node.waitForPod("first") { $0.status?.phase == "Running" }
+            let before = statusCalls()
+            _ = try await node.client.create(node.pod("second", "exec sleep 60", grace: 1), namespace: "default")
+            let running = try await node.waitForPod("second") { $0.status?.phase == "Running" }
+            #expect(statusCalls() == before, "the second start asked for no container status")
+            let container = running.status?.containerStatuses?.first
+            #expect(container?.state?.running?.startedAt != nil && container?.containerID?.hasPrefix("swiftlet://") == true)
+            #expect(container?.imageID.contains("sha256:") == true && container?.started == true)
+        }
+    }
+
     @Test func aContainerIgnoringSIGTERMIsKilledAtTheEndOfTheGracePeriod() async throws {
         try await KubeletTestNode.with { node in
             await node.startKubelet()

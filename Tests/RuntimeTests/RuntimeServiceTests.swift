@@ -32,6 +32,19 @@ struct RuntimeServiceTests {
             var removed = false
             for await message in stream where message.containerID == id {
                 kinds.append(message.containerEventType)
+                // Each event carries the statuses as of its step (the kubelet takes a started
+                // container's status from it); a deleted container has none.
+                switch message.containerEventType {
+                case .containerCreatedEvent:
+                    #expect(message.containersStatuses.map(\.state) == [.containerCreated])
+                case .containerStartedEvent:
+                    #expect(message.containersStatuses.map(\.state) == [.containerRunning])
+                    #expect(message.containersStatuses.first?.startedAt ?? 0 > 0)
+                    #expect(message.podSandboxStatus.state == .sandboxReady)
+                case .containerDeletedEvent:
+                    #expect(message.containersStatuses.isEmpty)
+                default: break
+                }
                 if message.containerEventType == .containerStoppedEvent {
                     #expect(message.containersStatuses.first?.state == .containerExited)
                     #expect(message.podSandboxStatus.id == sandbox)

@@ -40,18 +40,6 @@ public struct RuntimeObservation: Sendable {
         return observed
     }
 
-    /// The containers `ids` of the sandbox `sandboxID`, from their statuses alone (no list): what
-    /// a sync that made them knows it has. nil when one of them has no status (gone already):
-    /// the caller lists instead.
-    public func containers(ids: [String], sandboxID: String) async -> [ObservedContainer]? {
-        var observed: [ObservedContainer] = []
-        for id in ids {
-            guard let found = await status(of: id, sandboxID: sandboxID) else { return nil }
-            observed.append(found)
-        }
-        return observed
-    }
-
     /// One container from its status; nil when the runtime has no status for it (gone).
     func status(of id: String, sandboxID: String) async -> ObservedContainer? {
         guard let status = try? await connection.runtime.containerStatus(.with { $0.containerID = id }).status else { return nil }

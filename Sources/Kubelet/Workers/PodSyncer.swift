@@ -36,6 +36,8 @@ final class PodSyncer: Sendable {
     let sandboxSlots = StartSlots(count: ProcessInfo.processInfo.activeProcessorCount + 1)
     /// The syncs making a sandbox or starting containers now (events wait for them).
     let starts = StartsInFlight()
+    /// The statuses of started containers as the runtime's events bring them.
+    let started = StartedContainerStatuses()
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
@@ -194,8 +196,9 @@ final class PodSyncer: Sendable {
     /// they made (a pod's start, a container's restart), the sandboxes are the observed ones and
     /// that one from its status; when they also stopped and removed no container, the containers
     /// are the observed ones and the statuses of those it made (`created`, in `sandboxID`): a
-    /// start then costs a status call here, not a list of the pod's containers and then a status
-    /// call for every one of them. Otherwise the touched part is asked for again.
+    /// start then costs no call here when its started event brought the status, else a status
+    /// call, not a list of the pod's containers and then a status call for every one of them.
+    /// Otherwise the touched part is asked for again.
     /// What changed meanwhile without the kubelet (a container that exited) arrives as news from
     /// the runtime's events and wakes the pod again.
     func afterActions(uid: String, observed: ObservedPod, actions: PodActions, made: ObservedSandbox?,
@@ -205,12 +208,29 @@ final class PodSyncer: Sendable {
         var after = observed
         if let made { after.sandboxes.append(made) }
         let containersTouched = !actions.killContainers.isEmpty || !actions.removeContainers.isEmpty
-        if !containersTouched, let sandboxID, let statuses = await observation.containers(ids: created, sandboxID: sandboxID) {
+        if !containersTouched, let sandboxID, let statuses = await containers(created, in: sandboxID) {
             after.containers += statuses
         } else {
             after.containers = try await observation.containers(uid: uid)
         }
         return after
+    }
+
+    /// The containers `ids` this sync made in `sandboxID`: from the statuses their events brought,
+    /// else from their statuses asked for. nil when one of them has no status (gone already): the
+    /// caller lists instead.
+    func containers(_ ids: [String], in sandboxID: String) async -> [ObservedContainer]? {
+        var observed: [ObservedContainer] = []
+        for id in ids {
+            if let status = await started.take(id) {
+                observed.append(RuntimeObservation.container(status, sandboxID: sandboxID))
+            } else if let found = await observation.status(of: id, sandboxID: sandboxID) {
+                observed.append(found)
+            } else {
+                return nil
+            }
+        }
+        return observed
     }
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.
@@ -257,6 +277,8 @@ final class PodSyncer: Sendable {
         if let key = start.restartKey {
             backoff.withLock { $0.recordRestart(key, now: Date()) }
         }
+        // Its started event brings the status the end of the sync needs.
+        _ = started.expect(containerID)
         do {
             _ = try await connection.runtime.startContainer(.with { $0.containerID = containerID })
         } catch {

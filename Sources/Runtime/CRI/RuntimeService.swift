@@ -336,10 +336,10 @@ public struct RuntimeService: Runtime_V1_RuntimeService.SimpleServiceProtocol {
             case .stopped: .containerStoppedEvent
             case .deleted: .containerDeletedEvent
             }
-            if let sandbox = try? await runtime.sandbox(event.sandboxID) {
+            if let sandbox = event.sandbox {
                 message.podSandboxStatus = RuntimeMessages.sandboxStatus(sandbox)
             }
-            if event.kind != .deleted, let record = try? await runtime.container(event.containerID) {
+            if let record = event.container {
                 message.containersStatuses = [RuntimeMessages.containerStatus(record, progress: runtime.progress(record), plan: nil)]
             }
             try await response.write(message)

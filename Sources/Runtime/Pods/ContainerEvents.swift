@@ -1,12 +1,19 @@
 import Synchronization
 
-/// A container's lifecycle step, as GetContainerEvents reports it.
-public struct ContainerEvent: Sendable, Equatable {
+/// A container's lifecycle step, as GetContainerEvents reports it, with the records its statuses
+/// are made from as they were at that step: a subscriber needs nothing more from the runtime
+/// (no turn of its actor per event), and the kubelet takes a started container's status from
+/// the event instead of asking for it.
+public struct ContainerEvent: Sendable {
     public enum Kind: Sendable, Equatable { case created, started, stopped, deleted }
     public var containerID: String
     public var sandboxID: String
     public var kind: Kind
     public var createdAt: Int64
+    /// The container's record; nil once it is deleted.
+    public var container: ContainerRecord?
+    /// Its sandbox's record; nil once that is removed.
+    public var sandbox: SandboxRecord?
 }
 
 /// Hands every event to every current subscriber; a subscriber that stops listening is dropped.

@@ -126,8 +126,12 @@ public actor PodRuntime {
         try await recordWriter.write(container, to: configuration.containerFolder(container.id) + "/container.json")
     }
 
+    /// Sent before the call that made the step returns, so a caller that waits for the event
+    /// finds it on its way.
     func publish(_ kind: ContainerEvent.Kind, _ record: ContainerRecord) {
-        events.publish(ContainerEvent(containerID: record.id, sandboxID: record.sandboxID, kind: kind, createdAt: RecordFiles.nowNanoseconds()))
+        events.publish(ContainerEvent(
+            containerID: record.id, sandboxID: record.sandboxID, kind: kind, createdAt: RecordFiles.nowNanoseconds(),
+            container: kind == .deleted ? nil : containers[record.id] ?? record, sandbox: sandboxes[record.sandboxID]))
     }
 
     // MARK: - Watching for exits

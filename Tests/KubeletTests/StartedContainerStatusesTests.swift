@@ -1,0 +1,87 @@
+import CRIAPI
+import Testing
+
+@testable import Kubelet
+
+@Suite struct StartedContainerStatusesTests {
+    static func status(_ id: String, _ state: Runtime_V1_ContainerState) -> Runtime_V1_ContainerStatus {
+        .with {
+            $0.id = id
+            $0.state = state
+        }
+    }
+
+    /// A store whose stream has brought a status already, as after the node's first start.
+    static func live(patience: Duration = .seconds(5), askingAfterMiss: Duration = .seconds(60)) -> StartedContainerStatuses {
+        let statuses = StartedContainerStatuses(patience: patience, askingAfterMiss: askingAfterMiss)
+        statuses.offer(status("earlier", .containerRunning))
+        return statuses
+    }
+
+    @Test func nothingIsExpectedBeforeTheStreamBringsAStatus() async {
+        let statuses = StartedContainerStatuses()
+        #expect(!statuses.expect("a"))
+        // Not expected, so not kept, and a take does not wait.
+        statuses.offer(Self.status("a", .containerCreated))
+        #expect(!statuses.expect("a"), "a created status does not show that started ones come")
+        #expect(await statuses.take("a") == nil)
+    }
+
+    @Test func aStatusThatCameBeforeTheTakeIsHandedOverOnce() async {
+        let statuses = Self.live()
+        #expect(statuses.expect("a"))
+        statuses.offer(Self.status("a", .containerRunning))
+        #expect(await statuses.take("a")?.state == .containerRunning)
+        #expect(await statuses.take("a") == nil)
+    }
+
+    @Test func aTakeWaitsForTheEvent() async {
+        let statuses = Self.live()
+        #expect(statuses.expect("a"))
+        let taken = Task { await statuses.take("a") }
+        try? await Task.sleep(for: .milliseconds(20))
+        // The created event of the container is not an answer; its started one is.
+        statuses.offer(Self.status("a", .containerCreated))
+        statuses.offer(Self.status("a", .containerRunning))
+        #expect(await taken.value?.state == .containerRunning)
+    }
+
+    @Test func theLaterStatusWinsWhenTwoCameBeforeTheTake() async {
+        let statuses = Self.live()
+        #expect(statuses.expect("a"))
+        statuses.offer(Self.status("a", .containerRunning))
+        statuses.offer(Self.status("a", .containerExited))
+        #expect(await statuses.take("a")?.state == .containerExited)
+    }
+
+    @Test func statusesOfContainersNobodyStartedAreNotKept() async {
+        let statuses = Self.live()
+        statuses.offer(Self.status("other", .containerRunning))
+        #expect(await statuses.take("other") == nil)
+    }
+
+    @Test func anEventThatDoesNotComeInTimeSendsSyncsBackToAskingForAWhile() async throws {
+        let statuses = Self.live(patience: .milliseconds(30), askingAfterMiss: .milliseconds(300))
+        #expect(statuses.expect("a"))
+        let started = ContinuousClock.now
+        #expect(await statuses.take("a") == nil)
+        #expect(ContinuousClock.now - started >= .milliseconds(30))
+        // Statuses that come meanwhile do not make syncs wait again at once: the runtime's
+        // events lag behind its answers.
+        statuses.offer(Self.status("late", .containerRunning))
+        #expect(!statuses.expect("b"))
+        try await Task.sleep(for: .milliseconds(300))
+        statuses.offer(Self.status("later", .containerRunning))
+        #expect(statuses.expect("b"))
+    }
+
+    @Test func theStreamEndingReleasesWaitersAndStopsExpecting() async {
+        let statuses = Self.live()
+        #expect(statuses.expect("a"))
+        let taken = Task { await statuses.take("a") }
+        try? await Task.sleep(for: .milliseconds(20))
+        statuses.streamEnded()
+        #expect(await taken.value == nil)
+        #expect(!statuses.expect("b"))
+    }
+}
