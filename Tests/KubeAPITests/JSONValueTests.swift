@@ -2,8 +2,10 @@ import Foundation
 import SwiftletJSON
 import Testing
 
+@testable import TestAPIServer
+
 /// `JSONValue` tells a value's kind by trying kinds in turn: every kind, where another could be
-/// mistaken for it, comes back as what it is.
+/// mistaken for it, comes back as what it is; and the test API server's own reader agrees.
 @Suite struct JSONValueTests {
     static let text = """
         {"s": "1", "n": 1, "f": 2.5, "neg": -3, "t": true, "f0": false, "z": 0, "null": null,
@@ -23,5 +25,10 @@ import Testing
         for (fragment, value) in [("\"x\"", JSONValue.string("x")), ("1", .number(1)), ("true", .bool(true)), ("null", .null)] {
             #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fragment.utf8)) == value)
         }
+    }
+
+    @Test func theTestServersReaderAgreesWithCodable() throws {
+        #expect(try WireJSON.parse(Data(Self.text.utf8)) == Self.expected)
+        #expect(throws: (any Error).self) { try WireJSON.parse(Data("{\"a\":".utf8)) }
     }
 }

@@ -40,7 +40,7 @@ struct Request {
     func json() throws(APIError) -> JSONValue {
         guard body.readableBytes > 0 else { return .null }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+            return try WireJSON.parse(Data(body.readableBytesView))
         } catch {
             throw APIError.badRequest("the request body is not valid JSON: \(error)")
         }
