@@ -128,7 +128,7 @@ struct BurstCPU {
     func summary(pods: Int) -> String {
         let now = BurstCPU(kubeletPID: kubeletPID)
         let perPod = { (ticks: Int) in Double(ticks) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK))) / Double(pods) }
-        return String(format: "CPU a pod: %.0f ms on the machine (kubelet %.0f, runtime with its CNI plugins %.0f, the API server and client %.0f); stolen by the hypervisor: %.0f ms a pod",
+        return String(format: "CPU a pod: %.1f ms on the machine (kubelet %.1f, runtime with its CNI plugins %.1f, the API server and client %.1f); stolen by the hypervisor: %.1f ms a pod",
                       perPod(now.machine.busy - machine.busy), perPod(now.kubelet - kubelet), perPod(now.runtime - runtime),
                       perPod(now.bench - bench), perPod(now.machine.steal - machine.steal))
     }
