@@ -99,38 +99,32 @@ final class StartedContainerStatuses: Sendable {
     /// The status the container's event brought, waiting up to `patience` for it; nil when the
     /// container was not expected or the event did not come in time (the caller asks instead).
     func take(_ id: String) async -> Runtime_V1_ContainerStatus? {
-        let ready: Runtime_V1_ContainerStatus?? = state.withLock { state in
-            switch state.entries[id] {
-            case .arrived(let status, _):
-                state.entries[id] = nil
-                return .some(status)
-            case .expected:
-                return nil
-            case .waiting, nil:
-                return .some(nil)
-            }
-        }
-        if let ready { return ready }
+        if let ready = claim(id) { return ready }
         let timer = Task { [patience] in
             try? await Task.sleep(for: patience)
             if !Task.isCancelled { self.expire(id) }
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            let now: Runtime_V1_ContainerStatus?? = state.withLock { state in
-                switch state.entries[id] {
-                case .arrived(let status, _):
-                    state.entries[id] = nil
-                    return .some(status)
-                case .expected:
-                    state.entries[id] = .waiting(continuation)
-                    return nil
-                case .waiting, nil:
-                    // Expired meanwhile.
-                    return .some(nil)
-                }
+            if let now = claim(id, waiter: continuation) { continuation.resume(returning: now) }
+        }
+    }
+
+    /// What a take of `id` finds now: the status (handed over), nil inside when there is nothing
+    /// to wait for (not expected, or expired meanwhile), or nil when the event is still to come;
+    /// `waiter` then waits for it.
+    private func claim(_ id: String, waiter: CheckedContinuation<Runtime_V1_ContainerStatus?, Never>? = nil) -> Runtime_V1_ContainerStatus?? {
+        state.withLock { state in
+            switch state.entries[id] {
+            case .arrived(let status, _):
+                state.entries[id] = nil
+                return .some(status)
+            case .expected:
+                if let waiter { state.entries[id] = .waiting(waiter) }
+                return nil
+            case .waiting, nil:
+                return .some(nil)
             }
-            if let now { continuation.resume(returning: now) }
         }
     }
 
