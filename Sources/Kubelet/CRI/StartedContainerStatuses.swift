@@ -27,9 +27,9 @@ final class StartedContainerStatuses: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How long a sync waits for the event once StartContainer has returned. The runtime sends
-    /// the event before it answers the call, so it is normally there already or within a few
-    /// milliseconds; past this the sync asks.
+    /// How long a sync waits for the event once StartContainer has returned. Our runtime
+    /// publishes the event before it answers the call, so it is normally there already or within
+    /// a few milliseconds (other runtimes may send it later); past this the sync asks.
     let patience: Duration
     /// How long syncs ask instead of waiting once a status did not come in time.
     let askingAfterMiss: Duration
