@@ -24,6 +24,8 @@ final class StartedContainerStatuses: Sendable {
         /// After a status that did not come in time: not live again before this.
         var askingUntil: ContinuousClock.Instant?
         var entries: [String: Entry] = [:]
+        /// When expectations left behind were last looked for.
+        var sweptAt = ContinuousClock.now
     }
 
     private let state = Mutex(State())
@@ -47,10 +49,14 @@ final class StartedContainerStatuses: Sendable {
         let now = ContinuousClock.now
         return state.withLock { state in
             guard state.live else { return false }
-            state.entries = state.entries.filter { _, entry in
-                switch entry {
-                case .expected(let since), .arrived(_, let since): now - since < Self.forgottenAfter
-                case .waiting: true
+            // Looked for once per `forgottenAfter`, not on every start of a burst.
+            if now - state.sweptAt >= Self.forgottenAfter {
+                state.sweptAt = now
+                state.entries = state.entries.filter { _, entry in
+                    switch entry {
+                    case .expected(let since), .arrived(_, let since): now - since < Self.forgottenAfter
+                    case .waiting: true
+                    }
                 }
             }
             state.entries[id] = .expected(since: now)
