@@ -242,7 +242,7 @@ public final class TestAPIServer: Sendable {
         for await frame in frames {
             switch frame {
             case .event(let type, let object):
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Router.watchEvent(type: type, object: object)))))
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: object.line(type: type)))))
             case .bookmark(let revision, let resource):
                 let object = JSONValue.object([
                     "kind": .string(resource.kind), "apiVersion": .string(resource.apiVersion),

@@ -18,6 +18,13 @@ public final class ObjectStore: Sendable {
         var type: String
         var object: JSONValue
         var previous: JSONValue?
+        /// The object as every watcher's frame carries it, encoded by the first to write it.
+        let shared: WatchObject
+
+        init(revision: UInt64, resource: ResourceType, type: String, object: JSONValue, previous: JSONValue? = nil) {
+            (self.revision, self.resource, self.type, self.object, self.previous) = (revision, resource, type, object, previous)
+            shared = WatchObject(object)
+        }
     }
 
     struct Watcher {
@@ -289,7 +296,7 @@ public final class ObjectStore: Sendable {
             case .now:
                 let objects = state.objects[resource] ?? [:]
                 for key in objects.keys.sorted() where filter.matches(objects[key]!) {
-                    continuation.yield(.event(type: "ADDED", object: objects[key]!))
+                    continuation.yield(.event(type: "ADDED", object: WatchObject(objects[key]!)))
                 }
             case .after(let revision):
                 if revision < state.compactedRevision {
@@ -368,13 +375,13 @@ public final class ObjectStore: Sendable {
         let now = filter.matches(event.object)
         let before = event.previous.map(filter.matches) ?? false
         switch event.type {
-        case "ADDED": return now ? .event(type: "ADDED", object: event.object) : nil
-        case "DELETED": return (before || now) ? .event(type: "DELETED", object: event.object) : nil
+        case "ADDED": return now ? .event(type: "ADDED", object: event.shared) : nil
+        case "DELETED": return (before || now) ? .event(type: "DELETED", object: event.shared) : nil
         default:
             switch (before, now) {
-            case (true, true): return .event(type: "MODIFIED", object: event.object)
-            case (false, true): return .event(type: "ADDED", object: event.object)
-            case (true, false): return .event(type: "DELETED", object: event.object)
+            case (true, true): return .event(type: "MODIFIED", object: event.shared)
+            case (false, true): return .event(type: "ADDED", object: event.shared)
+            case (true, false): return .event(type: "DELETED", object: event.shared)
             case (false, false): return nil
             }
         }
@@ -407,11 +414,31 @@ public final class ObjectStore: Sendable {
 
 /// What a watch connection writes next.
 enum WatchFrame: Sendable {
-    case event(type: String, object: JSONValue)
+    case event(type: String, object: WatchObject)
     case bookmark(revision: UInt64, kind: ResourceType)
     case error(APIError)
     /// Stop mid-event, as a dropped connection would.
     case cut
     /// Close the stream cleanly, as the server's watch timeout does.
     case end
+}
+
+/// An object as watch events carry it. Every watcher of a change gets the same one, and its
+/// line is encoded once per event type however many watchers write it, as kube-apiserver's watch
+/// cache serializes an event once for all of them: in a burst of pod starts, the kubelet's and
+/// the benchmark's watches each encoded every pod again.
+final class WatchObject: Sendable {
+    let value: JSONValue
+    private let lines = Mutex<[String: [UInt8]]>([:])
+
+    init(_ value: JSONValue) { self.value = value }
+
+    /// The event's line on the wire: `{"type":…,"object":…}` and a newline.
+    func line(type: String) -> [UInt8] {
+        if let encoded = lines.withLock({ $0[type] }) { return encoded }
+        // Encoded outside the lock; two watchers writing at once may both encode, never wait.
+        let encoded = Router.watchEvent(type: type, object: value)
+        lines.withLock { $0[type] = encoded }
+        return encoded
+    }
 }
