@@ -5,14 +5,20 @@ import KubeAPI
 /// The kubelet's PLEG: what the runtime does, learned from its event stream as it happens and
 /// from a periodic relist as a safety net, wakes the pod workers.
 extension Kubelet {
-    /// PLEG, fast path: the runtime's event stream wakes the pod a container belongs to, and
-    /// hands the statuses it carries to the syncs that started those containers.
-    func followRuntimeEvents(_ connection: RuntimeConnection, workers: PodWorkers, started: StartedContainerStatuses) async {
+    /// PLEG, fast path: the runtime's event stream wakes the pod a container or sandbox belongs
+    /// to, and hands the statuses it carries to the syncs that started those containers and made
+    /// those sandboxes. A sandbox's event is one whose container ID is the sandbox's own (as
+    /// containerd sends them); it wakes its pod as a change of that ID.
+    func followRuntimeEvents(_ connection: RuntimeConnection, workers: PodWorkers, syncer: PodSyncer) async {
         while !Task.isCancelled {
             do {
                 try await connection.runtime.getContainerEvents(.init()) { response in
                     for try await event in response.messages {
-                        for status in event.containersStatuses where status.id == event.containerID { started.offer(status) }
+                        if event.hasPodSandboxStatus, event.podSandboxStatus.id == event.containerID {
+                            if event.containerEventType == .containerStartedEvent { syncer.madeSandboxes.offer(event.podSandboxStatus) }
+                        } else {
+                            for status in event.containersStatuses where status.id == event.containerID { syncer.started.offer(status) }
+                        }
                         let uid = event.podSandboxStatus.labels[KubeletLabels.podUID]
                             ?? event.containersStatuses.first?.labels[KubeletLabels.podUID]
                         let state: ObservedContainer.State? = switch event.containerEventType {
@@ -28,7 +34,8 @@ extension Kubelet {
             } catch {
                 // The runtime went away; the relist covers the gap, the stream resumes when it is back.
             }
-            started.streamEnded()
+            syncer.started.streamEnded()
+            syncer.madeSandboxes.streamEnded()
             try? await Task.sleep(for: .seconds(1))
         }
     }

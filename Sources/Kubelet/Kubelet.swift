@@ -116,7 +116,7 @@ public final class Kubelet: Sendable {
             if let manifests = configuration.podManifestPath {
                 group.addTask { await self.followStaticPods(manifests, workers: workers, ready: sourcesReady) }
             }
-            group.addTask { await self.followRuntimeEvents(connection, workers: workers, started: syncer.started) }
+            group.addTask { await self.followRuntimeEvents(connection, workers: workers, syncer: syncer) }
             group.addTask {
                 await sourcesReady.wait()
                 self.log("kubelet: node \(self.configuration.nodeName) running, runtime \(version.runtimeName) \(version.runtimeVersion)")

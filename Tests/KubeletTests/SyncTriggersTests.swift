@@ -64,6 +64,21 @@ import Testing
         #expect(!SyncTriggers.isNews(.init(containerID: "c1", state: nil), observed: [:]))
     }
 
+    /// A sandbox's events come as changes of its own ID: the started event of the sandbox the
+    /// sync made is an echo, its stop or removal by someone else is news.
+    @Test func aSandboxsEventsAreWeighedAgainstTheSandboxTheSyncSaw() {
+        var observed = ObservedPod()
+        observed.sandboxes = [ObservedSandbox(id: "s1", ready: true), ObservedSandbox(id: "s0", ready: false)]
+        observed.containers = [ObservedContainer(id: "c1", name: "app", sandboxID: "s1", state: .running)]
+        let states = SyncTriggers.states(observed)
+        #expect(states == ["s1": .running, "s0": .exited, "c1": .running])
+        #expect(!SyncTriggers.isNews(.init(containerID: "s1", state: .running), observed: states))
+        #expect(!SyncTriggers.isNews(.init(containerID: "s1", state: .created), observed: states))
+        #expect(SyncTriggers.isNews(.init(containerID: "s1", state: .exited), observed: states))
+        #expect(SyncTriggers.isNews(.init(containerID: "s1", state: nil), observed: states))
+        #expect(!SyncTriggers.isNews(.init(containerID: "s0", state: .exited), observed: states))
+    }
+
     @Test func beforeTheFirstSyncEverythingIsNews() {
         #expect(SyncTriggers.isNews(.init(containerID: "c1", state: .created), observed: nil))
         #expect(SyncTriggers.isNews(.init(containerID: "c1", state: nil), observed: nil))

@@ -38,6 +38,8 @@ final class PodSyncer: Sendable {
     let starts = StartsInFlight()
     /// The statuses of started containers as the runtime's events bring them.
     let started = StartedContainerStatuses()
+    /// The statuses of new sandboxes as the runtime's events bring them.
+    let madeSandboxes = MadeSandboxStatuses()
     /// Retry of a step that failed for a reason other than a back-off (sandbox creation, CRI errors).
     static let retryAfterFailure: Duration = .seconds(2)
 
@@ -151,12 +153,15 @@ final class PodSyncer: Sendable {
         if actions.createSandbox != nil, !blocked {
             acted = true
             do {
+                let key = MadeSandboxStatuses.key(uid: sandboxConfig.metadata.uid, attempt: sandboxConfig.metadata.attempt)
+                _ = madeSandboxes.expect(key)
                 sandboxID = try await sandboxSlots.withSlot {
                     try await connection.runtime.runPodSandbox(.with { $0.config = sandboxConfig }).podSandboxID
                 }
                 metrics.podStarted()
-                // The new sandbox's IPs, for env and /etc/hosts: one status call, not a whole observation.
-                if let sandboxID, let status = try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = sandboxID }).status {
+                // The new sandbox's IPs, for env and /etc/hosts: from its started event, else one
+                // status call; not a whole observation.
+                if let sandboxID, let status = await madeSandbox(sandboxID, key: key) {
                     made = RuntimeObservation.sandbox(status)
                     podIPs = made?.ips ?? []
                 }
@@ -231,6 +236,13 @@ final class PodSyncer: Sendable {
             }
         }
         return observed
+    }
+
+    /// The status of the sandbox RunPodSandbox just made: the one its started event brought
+    /// (when it is that sandbox), else asked for.
+    func madeSandbox(_ id: String, key: String) async -> Runtime_V1_PodSandboxStatus? {
+        if let status = await madeSandboxes.take(key), status.id == id { return status }
+        return try? await connection.runtime.podSandboxStatus(.with { $0.podSandboxID = id }).status
     }
 
     /// Pulls, creates and starts one container; returns the waiting state when a step failed.

@@ -6,7 +6,8 @@ import KubeAPI
 /// and the API's copy of the status the kubelet had just patched. Upstream skips both too (the
 /// evented PLEG compares with its cache; a status-only change is a reconcile, not a sync).
 enum SyncTriggers {
-    /// One container's change, as the runtime's event stream or the relist reports it.
+    /// One container's change, as the runtime's event stream or the relist reports it. A
+    /// sandbox's events come as changes of its own ID (ready as running, stopped as exited).
     struct RuntimeChange: Sendable, Hashable {
         var containerID: String
         /// nil: the container is gone.
@@ -36,9 +37,14 @@ enum SyncTriggers {
         return seenRank < rank
     }
 
-    /// The containers a sync's final observation holds, by ID.
+    /// The containers and sandboxes a sync's final observation holds, by ID; a sandbox as its
+    /// events say it: running while ready, exited once stopped.
     static func states(_ observed: ObservedPod) -> [String: ObservedContainer.State] {
-        Dictionary(observed.containers.map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+        var states = Dictionary(observed.containers.map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+        for sandbox in observed.sandboxes where states[sandbox.id] == nil {
+            states[sandbox.id] = sandbox.ready ? .running : .exited
+        }
+        return states
     }
 
     /// Order of a container's life; unknown has no place in it (always news).

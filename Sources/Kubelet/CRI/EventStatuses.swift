@@ -1,25 +1,27 @@
 import CRIAPI
 import Synchronization
 
-/// The statuses the runtime's container events carry, handed to the sync that started those
-/// containers. After StartContainer the container's started event (or its stopped event, if it
-/// ended at once) holds the status the sync would otherwise ask for with ContainerStatus: one
-/// CRI call less a start, on both ends of the connection.
+/// The statuses the runtime's events carry, handed to the sync that caused those events. After
+/// StartContainer the container's started event (or its stopped event, if it ended at once)
+/// holds the status the sync would otherwise ask for with ContainerStatus, and after
+/// RunPodSandbox the sandbox's started event holds its status with the pod's IPs, which it
+/// would ask for with PodSandboxStatus: a CRI call less for each, on both ends of the connection.
 ///
-/// Only containers a sync said it is starting are kept, each until that sync takes its status or
-/// gives up on it. While the event stream does not bring statuses (down, reconnecting, a runtime
-/// whose events carry none) nothing is expected and syncs ask the runtime as before; a status
-/// that does not come in time sends syncs back to asking for a while (`askingAfterMiss`), so a
-/// runtime whose events lag behind its answers costs a start one wait now and then, not each.
-final class StartedContainerStatuses: Sendable {
+/// Only what a sync said it waits for is kept (by a key: a container's ID, a sandbox's pod and
+/// attempt), each until that sync takes its status or gives up on it. While the event stream
+/// does not bring such statuses (down, reconnecting, a runtime whose events carry none or sends
+/// no sandbox events) nothing is expected and syncs ask the runtime as before; a status that does
+/// not come in time sends syncs back to asking for a while (`askingAfterMiss`), so a runtime
+/// whose events lag behind its answers costs a start one wait now and then, not each.
+final class EventStatuses<Status: Sendable>: Sendable {
     private enum Entry {
         case expected(since: ContinuousClock.Instant)
-        case waiting(CheckedContinuation<Runtime_V1_ContainerStatus?, Never>)
-        case arrived(Runtime_V1_ContainerStatus, since: ContinuousClock.Instant)
+        case waiting(CheckedContinuation<Status?, Never>)
+        case arrived(Status, since: ContinuousClock.Instant)
     }
 
     private struct State {
-        /// The stream has lately brought a container's status with its event.
+        /// The stream has lately brought a status of this kind with its event.
         var live = false
         /// After a status that did not come in time: not live again before this.
         var askingUntil: ContinuousClock.Instant?
@@ -29,22 +31,22 @@ final class StartedContainerStatuses: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How long a sync waits for the event once StartContainer has returned. Our runtime
+    /// How long a sync waits for the event once its call has returned. Our runtime
     /// publishes the event before it answers the call, so it is normally there already or within
     /// a few milliseconds (other runtimes may send it later); past this the sync asks.
     let patience: Duration
     /// How long syncs ask instead of waiting once a status did not come in time.
     let askingAfterMiss: Duration
     /// Expectations left behind by a sync that ended early are dropped after this long.
-    static let forgottenAfter: Duration = .seconds(30)
+    static var forgottenAfter: Duration { .seconds(30) }
 
     init(patience: Duration = .milliseconds(250), askingAfterMiss: Duration = .seconds(60)) {
         self.patience = patience
         self.askingAfterMiss = askingAfterMiss
     }
 
-    /// Before StartContainer: keep the status the container's next event brings. False when
-    /// the stream brings none now: the caller asks the runtime instead.
+    /// Before the call: keep the status the next event for `id` brings. False when the stream
+    /// brings none now: the caller asks the runtime instead.
     func expect(_ id: String) -> Bool {
         let now = ContinuousClock.now
         return state.withLock { state in
@@ -64,23 +66,21 @@ final class StartedContainerStatuses: Sendable {
         }
     }
 
-    /// An event's container status. Only a started container's status (running, or exited when
-    /// it ended at once or failed to start) answers an expectation; a later one replaces an
-    /// earlier one not taken yet, since events come in order.
-    func offer(_ status: Runtime_V1_ContainerStatus) {
-        guard status.state == .containerRunning || status.state == .containerExited else { return }
+    /// A status an event brought for `id`; a later one replaces an earlier one not taken yet,
+    /// since events come in order.
+    func offer(_ status: Status, for id: String) {
         let now = ContinuousClock.now
-        let waiter: CheckedContinuation<Runtime_V1_ContainerStatus?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Status?, Never>? = state.withLock { state in
             if state.askingUntil.map({ now >= $0 }) ?? true {
                 state.live = true
                 state.askingUntil = nil
             }
-            switch state.entries[status.id] {
+            switch state.entries[id] {
             case .expected(let since), .arrived(_, let since):
-                state.entries[status.id] = .arrived(status, since: since)
+                state.entries[id] = .arrived(status, since: since)
                 return nil
             case .waiting(let continuation):
-                state.entries[status.id] = nil
+                state.entries[id] = nil
                 return continuation
             case nil:
                 return nil
@@ -102,9 +102,9 @@ final class StartedContainerStatuses: Sendable {
         for waiter in waiters { waiter.resume(returning: nil) }
     }
 
-    /// The status the container's event brought, waiting up to `patience` for it; nil when the
-    /// container was not expected or the event did not come in time (the caller asks instead).
-    func take(_ id: String) async -> Runtime_V1_ContainerStatus? {
+    /// The status the event for `id` brought, waiting up to `patience` for it; nil when it was
+    /// not expected or the event did not come in time (the caller asks instead).
+    func take(_ id: String) async -> Status? {
         if let ready = claim(id) { return ready }
         let timer = Task { [patience] in
             try? await Task.sleep(for: patience)
@@ -119,7 +119,7 @@ final class StartedContainerStatuses: Sendable {
     /// What a take of `id` finds now: the status (handed over), nil inside when there is nothing
     /// to wait for (not expected, or expired meanwhile), or nil when the event is still to come;
     /// `waiter` then waits for it.
-    private func claim(_ id: String, waiter: CheckedContinuation<Runtime_V1_ContainerStatus?, Never>? = nil) -> Runtime_V1_ContainerStatus?? {
+    private func claim(_ id: String, waiter: CheckedContinuation<Status?, Never>? = nil) -> Status?? {
         state.withLock { state in
             switch state.entries[id] {
             case .arrived(let status, _):
@@ -137,7 +137,7 @@ final class StartedContainerStatuses: Sendable {
     /// The wait for `id` ran out: its sync asks, and so do the next ones for `askingAfterMiss`.
     private func expire(_ id: String) {
         let until = ContinuousClock.now + askingAfterMiss
-        let waiter: CheckedContinuation<Runtime_V1_ContainerStatus?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Status?, Never>? = state.withLock { state in
             switch state.entries[id] {
             case .waiting(let continuation):
                 state.entries[id] = nil
@@ -154,5 +154,31 @@ final class StartedContainerStatuses: Sendable {
             }
         }
         waiter?.resume(returning: nil)
+    }
+}
+
+/// Started containers' statuses, by container ID.
+typealias StartedContainerStatuses = EventStatuses<Runtime_V1_ContainerStatus>
+
+extension EventStatuses where Status == Runtime_V1_ContainerStatus {
+    /// An event's container status. Only a started container's status (running, or exited when
+    /// it ended at once or failed to start) answers an expectation.
+    func offer(_ status: Runtime_V1_ContainerStatus) {
+        guard status.state == .containerRunning || status.state == .containerExited else { return }
+        offer(status, for: status.id)
+    }
+}
+
+/// New sandboxes' statuses, by pod UID and attempt: the sync expects one before RunPodSandbox
+/// has told it the sandbox's ID.
+typealias MadeSandboxStatuses = EventStatuses<Runtime_V1_PodSandboxStatus>
+
+extension EventStatuses where Status == Runtime_V1_PodSandboxStatus {
+    static func key(uid: String, attempt: UInt32) -> String { "\(uid)/\(attempt)" }
+
+    /// A sandbox event's status. Only a ready sandbox's (the one a RunPodSandbox made) answers.
+    func offer(_ status: Runtime_V1_PodSandboxStatus) {
+        guard status.state == .sandboxReady else { return }
+        offer(status, for: Self.key(uid: status.metadata.uid, attempt: status.metadata.attempt))
     }
 }

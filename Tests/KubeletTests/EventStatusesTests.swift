@@ -3,7 +3,9 @@ import Testing
 
 @testable import Kubelet
 
-@Suite struct StartedContainerStatusesTests {
+/// The hand-over of statuses from the runtime's events to the syncs that wait for them: started
+/// containers' by ID, new sandboxes' by pod and attempt.
+@Suite struct EventStatusesTests {
     static func status(_ id: String, _ state: Runtime_V1_ContainerState) -> Runtime_V1_ContainerStatus {
         .with {
             $0.id = id
@@ -16,6 +18,30 @@ import Testing
         let statuses = StartedContainerStatuses(patience: patience, askingAfterMiss: askingAfterMiss)
         statuses.offer(status("earlier", .containerRunning))
         return statuses
+    }
+
+    static func sandbox(_ id: String, uid: String, attempt: UInt32, _ state: Runtime_V1_PodSandboxState) -> Runtime_V1_PodSandboxStatus {
+        .with {
+            $0.id = id
+            $0.metadata.uid = uid
+            $0.metadata.attempt = attempt
+            $0.state = state
+        }
+    }
+
+    @Test func aNewSandboxsStatusIsFoundByItsPodAndAttempt() async {
+        let sandboxes = MadeSandboxStatuses()
+        let key = MadeSandboxStatuses.key(uid: "u1", attempt: 2)
+        #expect(!sandboxes.expect(key), "nothing is expected before a sandbox's event came")
+        sandboxes.offer(Self.sandbox("s0", uid: "u0", attempt: 0, .sandboxReady))
+        #expect(sandboxes.expect(key))
+        // Another attempt of the pod is not it, and a stopped sandbox answers nothing.
+        sandboxes.offer(Self.sandbox("s1", uid: "u1", attempt: 1, .sandboxReady))
+        sandboxes.offer(Self.sandbox("s2", uid: "u1", attempt: 2, .sandboxNotready))
+        let taken = Task { await sandboxes.take(key) }
+        sandboxes.offer(Self.sandbox("s2", uid: "u1", attempt: 2, .sandboxReady))
+        #expect(await taken.value?.id == "s2")
+        #expect(await sandboxes.take(MadeSandboxStatuses.key(uid: "u1", attempt: 1)) == nil)
     }
 
     @Test func nothingIsExpectedBeforeTheStreamBringsAStatus() async {
