@@ -97,29 +97,33 @@ struct KubeletNodeTests {
         }
     }
 
-    @Test func aStartedContainersStatusComesFromItsEventNotFromACall() async throws {
+    @Test func aStartsStatusesComeFromItsEventsNotFromCalls() async throws {
         try await KubeletTestNode.with { node in
             var configuration = node.configuration
             // No periodic sync of the first pod in between: each of those asks for its statuses.
             configuration.syncFrequency = .seconds(120)
             let kubelet = await node.startKubelet(configuration)
-            func statusCalls() -> Int {
+            func calls(_ operation: String) -> Int {
                 var text: [UInt8] = []
                 kubelet.metrics.registry.emit(into: &text)
-                let series = "kubelet_runtime_operations_total{operation_type=\"container_status\"} "
+                let series = "kubelet_runtime_operations_total{operation_type=\"\(operation)\"} "
                 let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(series) }
                 return line.flatMap { Int($0.dropFirst(series.count)) } ?? 0
             }
             // The first start shows the kubelet that the runtime's events carry statuses.
             _ = try await node.client.create(node.pod("first", "exec sleep 60", grace: 1), namespace: "default")
             _ = try await node.waitForPod("first") { $0.status?.phase == "Running" }
-            let before = statusCalls()
+            let before = (calls("container_status"), calls("podsandbox_status"))
             _ = try await node.client.create(node.pod("second", "exec sleep 60", grace: 1), namespace: "default")
             let running = try await node.waitForPod("second") { $0.status?.phase == "Running" }
-            #expect(statusCalls() == before, "the second start asked for no container status")
+            #expect(calls("container_status") == before.0, "the second start asked for no container status")
+            #expect(calls("podsandbox_status") == before.1, "the second start asked for no sandbox status")
             let container = running.status?.containerStatuses?.first
             #expect(container?.state?.running?.startedAt != nil && container?.containerID?.hasPrefix("swiftlet://") == true)
             #expect(container?.imageID.contains("sha256:") == true && container?.started == true)
+            // The IPs came with the sandbox's event.
+            #expect(running.status?.podIP?.isEmpty == false)
+            #expect(running.status?.podIPs?.first?.ip == running.status?.podIP)
         }
     }
 

@@ -58,6 +58,41 @@ struct RuntimeServiceTests {
         }
     }
 
+    @Test("A sandbox's started, stopped and deleted events carry its status under its own ID")
+    func sandboxEvents() async throws {
+        try await RuntimeHarness.run { node in
+            let (stream, continuation) = AsyncStream.makeStream(of: Runtime_V1_ContainerEventResponse.self)
+            let listener = Task {
+                try await node.client.getContainerEvents(.init()) { response in
+                    for try await message in response.messages { continuation.yield(message) }
+                }
+            }
+            let timer = Task {
+                try await Task.sleep(for: .seconds(15))
+                continuation.finish()
+            }
+            defer { listener.cancel(); timer.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            let config = node.sandboxConfig("sandbox-events")
+            let sandbox = try await node.runSandbox(config)
+            var seen: [(Runtime_V1_ContainerEventType, Runtime_V1_PodSandboxState)] = []
+            for await message in stream where message.containerID == sandbox {
+                // As containerd sends them: the sandbox's own ID, its status, no container's.
+                #expect(message.podSandboxStatus.id == sandbox && message.containersStatuses.isEmpty)
+                #expect(message.podSandboxStatus.metadata.uid == config.metadata.uid)
+                seen.append((message.containerEventType, message.podSandboxStatus.state))
+                switch message.containerEventType {
+                case .containerStartedEvent: _ = try await node.client.stopPodSandbox(.with { $0.podSandboxID = sandbox })
+                case .containerStoppedEvent: _ = try await node.client.removePodSandbox(.with { $0.podSandboxID = sandbox })
+                default: break
+                }
+                if message.containerEventType == .containerDeletedEvent { break }
+            }
+            #expect(seen.map(\.0) == [.containerStartedEvent, .containerStoppedEvent, .containerDeletedEvent])
+            #expect(seen.map(\.1) == [.sandboxReady, .sandboxNotready, .sandboxNotready])
+        }
+    }
+
     @Test("two RunPodSandbox calls with one name at the same time: one sandbox, the other call refused as AlreadyExists")
     func sameNameAtOnce() async throws {
         try await RuntimeHarness.run { node throws in

@@ -6,13 +6,14 @@ import Synchronization
 /// the event instead of asking for it.
 public struct ContainerEvent: Sendable {
     public enum Kind: Sendable, Equatable { case created, started, stopped, deleted }
+    /// The sandbox's own ID for a sandbox's event (as containerd sends them).
     public var containerID: String
     public var sandboxID: String
     public var kind: Kind
     public var createdAt: Int64
     /// The container's record; nil once it is deleted.
     public var container: ContainerRecord?
-    /// Its sandbox's record; nil once that is removed.
+    /// Its sandbox's record; nil once that is removed (a sandbox's own deleted event keeps it).
     public var sandbox: SandboxRecord?
 }
 

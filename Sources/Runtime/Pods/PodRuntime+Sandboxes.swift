@@ -101,6 +101,10 @@ extension PodRuntime {
             }
             record.ready = true
             try await save(record)
+            // Made and started in one call: one event, `started`, where containerd sends
+            // `created` and `started` back to back. It carries the IPs, so a kubelet need not
+            // ask for the new sandbox's status.
+            publish(.started, sandbox: record)
             return id
         } catch {
             if attached, let cniNetwork, let netns = record.namespaces.network {
@@ -141,6 +145,7 @@ extension PodRuntime {
         if record.ready {
             record.ready = false
             try await save(record)
+            publish(.stopped, sandbox: record)
         }
     }
 
@@ -163,6 +168,9 @@ extension PodRuntime {
         // so that the removal goes through the lane of its writes, after them.
         await recordWriter.removeFolder(configuration.sandboxFolder(record.id))
         try? FileManager.default.removeItem(atPath: configuration.sandboxState + "/" + record.id)
+        var removed = record
+        removed.ready = false
+        publish(.deleted, sandbox: removed)
     }
 
     /// Namespaces and the /dev/shm mount; each step tolerates what is already gone.

@@ -134,6 +134,15 @@ public actor PodRuntime {
             container: kind == .deleted ? nil : containers[record.id] ?? record, sandbox: sandboxes[record.sandboxID]))
     }
 
+    /// A sandbox's step, as containerd reports one: an event whose container ID is the
+    /// sandbox's, with the sandbox's status and no container's. Its record is the one of the
+    /// step (a deleted sandbox's as it was last), so the event names the pod it belongs to.
+    func publish(_ kind: ContainerEvent.Kind, sandbox record: SandboxRecord) {
+        events.publish(ContainerEvent(
+            containerID: record.id, sandboxID: record.id, kind: kind, createdAt: RecordFiles.nowNanoseconds(),
+            container: nil, sandbox: record))
+    }
+
     // MARK: - Watching for exits
 
     /// Publishes `stopped` for each container that ended (its shim renamed `exit` into its
