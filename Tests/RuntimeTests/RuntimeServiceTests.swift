@@ -8,6 +8,21 @@ import TestSupport
 /// The CRI calls around the lifecycle: events, status, resources in the kernel, logs rotation.
 @Suite("Runtime service calls", .serialized)
 struct RuntimeServiceTests {
+    /// The runtime's event stream as it comes, ending after 15 s; `stop` ends the listening.
+    static func events(of node: RuntimeHarness) -> (AsyncStream<Runtime_V1_ContainerEventResponse>, stop: @Sendable () -> Void) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Runtime_V1_ContainerEventResponse.self)
+        let listener = Task {
+            try await node.client.getContainerEvents(.init()) { response in
+                for try await message in response.messages { continuation.yield(message) }
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(15))
+            continuation.finish()
+        }
+        return (stream, { listener.cancel(); timer.cancel() })
+    }
+
     @Test("GetContainerEvents streams created, started, stopped and deleted, the stop as it happens")
     func events() async throws {
         // The harness checks for exits only every 60 s: a prompt stop event comes from the
@@ -15,17 +30,8 @@ struct RuntimeServiceTests {
         try await RuntimeHarness.run(exitCheckInterval: .seconds(60)) { node in
             let config = node.sandboxConfig("events")
             let sandbox = try await node.runSandbox(config)
-            let (stream, continuation) = AsyncStream.makeStream(of: Runtime_V1_ContainerEventResponse.self)
-            let listener = Task {
-                try await node.client.getContainerEvents(.init()) { response in
-                    for try await message in response.messages { continuation.yield(message) }
-                }
-            }
-            let timer = Task {
-                try await Task.sleep(for: .seconds(15))
-                continuation.finish()
-            }
-            defer { listener.cancel(); timer.cancel() }
+            let (stream, stop) = Self.events(of: node)
+            defer { stop() }
             try await Task.sleep(for: .milliseconds(200))
             let id = try await node.start(sandbox, node.containerConfig("quick", ["sh", "-c", "sleep 0.3"]), sandboxConfig: config)
             var kinds: [Runtime_V1_ContainerEventType] = []
@@ -61,17 +67,8 @@ struct RuntimeServiceTests {
     @Test("A sandbox's started, stopped and deleted events carry its status under its own ID")
     func sandboxEvents() async throws {
         try await RuntimeHarness.run { node in
-            let (stream, continuation) = AsyncStream.makeStream(of: Runtime_V1_ContainerEventResponse.self)
-            let listener = Task {
-                try await node.client.getContainerEvents(.init()) { response in
-                    for try await message in response.messages { continuation.yield(message) }
-                }
-            }
-            let timer = Task {
-                try await Task.sleep(for: .seconds(15))
-                continuation.finish()
-            }
-            defer { listener.cancel(); timer.cancel() }
+            let (stream, stop) = Self.events(of: node)
+            defer { stop() }
             try await Task.sleep(for: .milliseconds(200))
             let config = node.sandboxConfig("sandbox-events")
             let sandbox = try await node.runSandbox(config)
