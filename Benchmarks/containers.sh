@@ -7,6 +7,8 @@
 # unpack, /bin/true, no network namespace). crun 1.8 refuses this machine's hybrid cgroup
 # layout, so it runs in a private mount namespace without the v2 mount.
 # Memory: the daemon's RSS idle and with 50 sleeping containers, and each shim's RSS.
+# CRI calls: what a call that does next to nothing costs the client and the runtime (time and
+# CPU a call, one at a time on one connection), the gRPC transport alone; no peer on the machine.
 # Everything runs inside a network namespace made here and removed afterwards.
 # The same flags as Benchmarks/run uses for our products, so the release build is shared, not redone.
 swift build -c release --static-swift-stdlib --product runtime-bench >/dev/null
@@ -26,6 +28,8 @@ daemon=$!
 for _ in $(seq 100); do [ -S "$scratch/cri.sock" ] && break; sleep 0.1; done
 "$SWIFTLET" ctl --runtime-endpoint "unix://$scratch/cri.sock" load "$images/busybox/docker-archive.tar" >/dev/null
 image=localhost/swiftlet/busybox:latest
+"$SWIFTLET_BIN/runtime-bench" cri-calls "$scratch/cri.sock" "$daemon" "${CALLS:-2000}"
+echo
 
 # The peers' bundle: the same image unpacked by umoci, running /bin/true as root, no network
 # namespace (our pod uses the node network), cgroups under the same parent as ours.

@@ -3,6 +3,7 @@
 //   runtime-bench import <oci-archive | docker-archive | layout folder> <store root>
 //   runtime-bench container-start <cri socket> <image> <runs> <hyperfine-style json out>
 //   runtime-bench container-memory <cri socket> <image> <containers> <daemon pid> <shims folder>
+//   runtime-bench cri-calls <cri socket> <daemon pid> <calls>
 //
 // `import` imports into a store at <store root> (created) and unpacks every layer, as
 // `swiftlet ctl load` does through the CRI server. The container commands drive a running
@@ -21,6 +22,9 @@ do {
     case ("container-start", 6):
         guard let runs = Int(arguments[4]) else { throw BenchError("runs must be a number") }
         try await ContainerBench(socket: arguments[2], image: arguments[3]).startLatency(runs: runs, output: arguments[5])
+    case ("cri-calls", 5):
+        guard let daemon = Int32(arguments[3]), let calls = Int(arguments[4]) else { throw BenchError("pid and calls must be numbers") }
+        try await CallBench(socket: arguments[2], daemon: daemon).run(calls: calls)
     case ("container-memory", 7):
         guard let count = Int(arguments[4]), let daemon = Int32(arguments[5]) else { throw BenchError("containers and pid must be numbers") }
         try await ContainerBench(socket: arguments[2], image: arguments[3]).memory(containers: count, daemon: daemon, shims: arguments[6])
@@ -29,6 +33,7 @@ do {
             usage: runtime-bench import <archive or layout> <store root>
                    runtime-bench container-start <cri socket> <image> <runs> <json out>
                    runtime-bench container-memory <cri socket> <image> <containers> <daemon pid> <shims folder>
+                   runtime-bench cri-calls <cri socket> <daemon pid> <calls>
             """)
     }
 } catch {
