@@ -34,4 +34,24 @@ struct AllocationStoreTests {
             #expect(store.allocations().last?.containerID == "c1")
         }
     }
+
+    @Test("the last-reserved mark is written over in place and holds exactly the newest address, shorter or longer")
+    func lastReservedMark() async throws {
+        try await withTemporaryRoot { root in
+            let store = try AllocationStore(dataDirectory: root.cniDataDirectory, network: "podnet")
+            let mark = store.directory + "/last_reserved_ip.0"
+            #expect(try store.reserve(IPAddress("10.22.0.100")!, containerID: "c1", ifname: "eth0", rangeSetIndex: 0))
+            let inode = try FileManager.default.attributesOfItem(atPath: mark)[.systemFileNumber] as? Int
+            #expect(try store.reserve(IPAddress("10.22.0.99")!, containerID: "c2", ifname: "eth0", rangeSetIndex: 0))
+            #expect(try String(contentsOfFile: mark, encoding: .utf8) == "10.22.0.99")
+            #expect(store.lastReserved(rangeSetIndex: 0)?.description == "10.22.0.99")
+            #expect(try store.reserve(IPAddress("fd00::1234")!, containerID: "c3", ifname: "eth0", rangeSetIndex: 0))
+            #expect(store.lastReserved(rangeSetIndex: 0)?.description == "fd00::1234")
+            // The same file throughout: written over, not replaced.
+            #expect(try FileManager.default.attributesOfItem(atPath: mark)[.systemFileNumber] as? Int == inode)
+            // Taken addresses are refused and leave the mark alone.
+            #expect(try !store.reserve(IPAddress("10.22.0.99")!, containerID: "c4", ifname: "eth0", rangeSetIndex: 0))
+            #expect(store.lastReserved(rangeSetIndex: 0)?.description == "fd00::1234")
+        }
+    }
 }

@@ -64,7 +64,7 @@ public final class AllocationStore {
             unlink(path)
             throw CNIError(.ioFailure, "cannot write the reservation \(path): \(errnoText())")
         }
-        try writeFile(directory + "/" + Self.lastReservedPrefix + String(rangeSetIndex), address.description)
+        try overwrite(directory + "/" + Self.lastReservedPrefix + String(rangeSetIndex), address.description)
         return true
     }
 
@@ -134,13 +134,19 @@ public final class AllocationStore {
         WholeFile.read(path, limit: 4096).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Not flushed: host-local does not flush its files either, and after a power loss the
-    /// allocations of containers that are gone are collected (GC).
-    private func writeFile(_ path: String, _ text: String) throws(CNIError) {
-        do {
-            try WholeFile.write(text.utf8, to: path, durable: false)
-        } catch {
-            throw CNIError(.ioFailure, "cannot write \(path): \(error)")
+    /// Writes the last-reserved mark over the old one in place (as host-local does), not flushed.
+    /// Why not whole, through a temporary and a rename: on ext4 replacing a file by rename (or
+    /// truncating it to nothing) makes the kernel start writing the new one back at once
+    /// (auto_da_alloc), on every ADD. The mark only says where the next search starts, and every
+    /// reader holds the lock, so a torn mark after a power loss costs a search from elsewhere.
+    private func overwrite(_ path: String, _ text: String) throws(CNIError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CNIError(.ioFailure, "cannot write \(path): open failed: \(errnoText())") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count, ftruncate(fd, off_t(bytes.count)) == 0 else {
+            throw CNIError(.ioFailure, "cannot write \(path): \(errnoText())")
         }
     }
 }
