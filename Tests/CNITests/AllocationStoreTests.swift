@@ -10,6 +10,11 @@ struct AllocationStoreTests {
         try Data(text.utf8).write(to: URL(fileURLWithPath: store.directory + "/" + name))
     }
 
+    func inodeNumber(_ path: String) -> UInt64? {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+    }
+
     @Test("an attachment's addresses: its own files and old ID-only ones, never a temporary, the lock, a mark or a longer ID")
     func attachmentAllocations() async throws {
         try await withTemporaryRoot { root in
@@ -41,14 +46,14 @@ struct AllocationStoreTests {
             let store = try AllocationStore(dataDirectory: root.cniDataDirectory, network: "podnet")
             let mark = store.directory + "/last_reserved_ip.0"
             #expect(try store.reserve(IPAddress("10.22.0.100")!, containerID: "c1", ifname: "eth0", rangeSetIndex: 0))
-            let inode = try FileManager.default.attributesOfItem(atPath: mark)[.systemFileNumber] as? Int
+            let inode = try #require(inodeNumber(mark))
             #expect(try store.reserve(IPAddress("10.22.0.99")!, containerID: "c2", ifname: "eth0", rangeSetIndex: 0))
             #expect(try String(contentsOfFile: mark, encoding: .utf8) == "10.22.0.99")
             #expect(store.lastReserved(rangeSetIndex: 0)?.description == "10.22.0.99")
             #expect(try store.reserve(IPAddress("fd00::1234")!, containerID: "c3", ifname: "eth0", rangeSetIndex: 0))
             #expect(store.lastReserved(rangeSetIndex: 0)?.description == "fd00::1234")
             // The same file throughout: written over, not replaced.
-            #expect(try FileManager.default.attributesOfItem(atPath: mark)[.systemFileNumber] as? Int == inode)
+            #expect(inodeNumber(mark) == inode)
             // Taken addresses are refused and leave the mark alone.
             #expect(try !store.reserve(IPAddress("10.22.0.99")!, containerID: "c4", ifname: "eth0", rangeSetIndex: 0))
             #expect(store.lastReserved(rangeSetIndex: 0)?.description == "fd00::1234")
