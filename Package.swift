@@ -150,6 +150,14 @@ let package = Package(
             ],
             exclude: ["Proto"]),
 
+        // Both ends of the CRI's gRPC: calls and streams on the event loop that carries them.
+        .target(
+            name: "CRITransport",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+
         // The node agent: pod sources, pod workers, the pure planner, statuses, the Node and its Lease.
         .target(
             name: "Kubelet",
@@ -172,13 +180,14 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CArchive", "CSeccomp", "CLinux", "CRIAPI", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON", "SwiftletFiles",
+                "CArchive", "CSeccomp", "CLinux", "CRIAPI", "CRITransport", "SwiftletVersion", "CNI", "CNIInvocation", "SwiftletJSON", "SwiftletFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
 
         // CNI plugins are started per pod: lean executables, each linking only what it uses.
@@ -248,9 +257,12 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "TestSupport", "CLinux", "CRIAPI", "swiftlet-shim", "CNI", "CNIInvocation",
+                "Runtime", "TestSupport", "CLinux", "CRIAPI", "CRITransport", "swiftlet-shim", "CNI", "CNIInvocation",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "KubeAPITests",
