@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "Kubelet",
             dependencies: [
-                "KubeAPI", "CRIAPI", "SwiftletVersion", "CLinux", "SwiftletFiles",
+                "KubeAPI", "CRIAPI", "CRITransport", "SwiftletVersion", "CLinux", "SwiftletFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -218,7 +218,7 @@ let package = Package(
         .executableTarget(
             name: "runtime-bench",
             dependencies: [
-                "Runtime", "CRIAPI",
+                "Runtime", "CRIAPI", "Kubelet",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],

