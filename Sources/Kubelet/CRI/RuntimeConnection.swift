@@ -18,8 +18,15 @@ public final class RuntimeConnection: Sendable {
 
     public init(socketPath: String, interceptors: [any ClientInterceptor] = []) throws {
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext, eventLoopGroup: loop)
+        let transport: HTTP2ClientTransport.Posix
+        do {
+            transport = try HTTP2ClientTransport.Posix(
+                target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext, eventLoopGroup: loop)
+        } catch {
+            // No connection to run: its loop's thread must not outlive this failed start.
+            loop.shutdownGracefully { _ in }
+            throw error
+        }
         let client = GRPCClient(
             transport: LoopBoundClientTransport(base: transport, executor: EventLoopExecutor(loop.next())),
             interceptors: interceptors)
