@@ -17,12 +17,21 @@ final class ImagePuller: Sendable {
     let backoff: Mutex<RestartBackoff>
     /// The starts in flight, which the pull of one is not counted in.
     let starts: StartsInFlight
+    /// Images the runtime said it holds in the last moment.
+    let presence: Mutex<ImagePresence>
 
-    init(connection: RuntimeConnection, events: EventRecorder, backoff: RestartBackoff, starts: StartsInFlight = StartsInFlight()) {
+    init(connection: RuntimeConnection, events: EventRecorder, backoff: RestartBackoff, starts: StartsInFlight = StartsInFlight(),
+         presence: ImagePresence = ImagePresence()) {
         self.connection = connection
         self.events = events
         self.backoff = Mutex(backoff)
         self.starts = starts
+        self.presence = Mutex(presence)
+    }
+
+    /// A container of `image` could not be created: the image may be gone, so the next start asks.
+    func forget(_ image: String) {
+        presence.withLock { $0.forget(image) }
     }
 
     /// The policy upstream's defaulting gives a container that names none: `Always` for
@@ -42,11 +51,16 @@ final class ImagePuller: Sendable {
         guard !image.isEmpty else { throw Failure(reason: "InvalidImageName", message: "the container names no image") }
         let policy = Self.policy(container)
         if policy != "Always" {
-            let present = try? await connection.images.imageStatus(.with { $0.image.image = image })
-            if let present, present.hasImage, !present.image.id.isEmpty {
+            var id = presence.withLock { $0.id(of: image, now: .now) }
+            if id == nil, let present = try? await connection.images.imageStatus(.with { $0.image.image = image }),
+               present.hasImage, !present.image.id.isEmpty {
+                id = present.image.id
+                presence.withLock { $0.saw(image, id: present.image.id, now: .now) }
+            }
+            if let id {
                 // Upstream's words: `kubectl describe pod` shows where the image came from.
                 events.record(pod, .normal, "Pulled", "Container image \"\(image)\" already present on machine")
-                return present.image.id
+                return id
             }
             if policy == "Never" {
                 let message = "Container image \"\(image)\" is not present with pull policy of Never"
@@ -67,6 +81,7 @@ final class ImagePuller: Sendable {
                 try await connection.images.pullImage(.with { $0.image.image = image }).imageRef
             }
             events.record(pod, .normal, "Pulled", "Successfully pulled image \"\(image)\" in \(clock.now - started)")
+            presence.withLock { $0.saw(image, id: reference, now: .now) }
             return reference
         } catch {
             backoff.withLock { $0.recordRestart(image, now: Date()) }

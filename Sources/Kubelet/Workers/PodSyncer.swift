@@ -280,6 +280,8 @@ final class PodSyncer: Sendable {
                 $0.sandboxConfig = sandboxConfig
             }).containerID
         } catch {
+            // The image may have gone since it was last seen; the next start asks the runtime.
+            images.forget(container.image ?? "")
             let message = RuntimeConnection.describe(error)
             events.record(pod, .warning, "Failed", "Error: \(message)")
             return ContainerState.Waiting(reason: "CreateContainerError", message: message)

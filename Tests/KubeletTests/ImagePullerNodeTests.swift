@@ -1,0 +1,70 @@
+import KubeAPI
+import Testing
+@testable import Kubelet
+
+/// Starts on one image, through a real runtime: the runtime is asked whether it holds the image
+/// once for a burst of them, and again once a start forgets it.
+@Suite(.serialized) struct ImagePullerNodeTests {
+    /// How many CRI calls of `operation` the kubelet's connection made so far.
+    static func calls(_ metrics: KubeletMetrics, _ operation: String) -> Int {
+        var text: [UInt8] = []
+        metrics.registry.emit(into: &text)
+        let series = "kubelet_runtime_operations_total{operation_type=\"\(operation)\"} "
+        let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(series) }
+        return line.flatMap { Int($0.dropFirst(series.count)) } ?? 0
+    }
+
+    static func withPuller(_ body: (KubeletTestNode, ImagePuller, KubeletMetrics) async throws -> Void) async throws {
+        try await KubeletTestNode.with { node in
+            let metrics = KubeletMetrics(nodeName: KubeletTestNode.nodeName)
+            let connection = try RuntimeConnection(socketPath: node.socket, interceptors: [RuntimeOperationsInterceptor(metrics: metrics)])
+            let events = EventRecorder(client: nil, nodeName: KubeletTestNode.nodeName) { _ in }
+            let puller = ImagePuller(connection: connection, events: events, backoff: RestartBackoff(),
+                                     presence: ImagePresence(freshness: .seconds(60)))
+            do {
+                try await body(node, puller, metrics)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+        }
+    }
+
+    static func container(_ policy: String) -> Container {
+        var container = Container(name: "main", image: KubeletTestNode.image)
+        container.imagePullPolicy = policy
+        return container
+    }
+
+    @Test func startsOnOneImageAskTheRuntimeOnceAndAgainWhenAStartForgetsIt() async throws {
+        try await Self.withPuller { _, puller, metrics in
+            let pod = Fixtures.pod()
+            var ids: Set<String> = []
+            for _ in 0..<5 { ids.insert(try await puller.ensure(Self.container("IfNotPresent"), pod: pod)) }
+            #expect(ids.count == 1 && ids.first?.hasPrefix("sha256:") == true, "every start gets the image's ID")
+            #expect(Self.calls(metrics, "image_status") == 1, "five starts, one question")
+            puller.forget(KubeletTestNode.image)
+            _ = try await puller.ensure(Self.container("IfNotPresent"), pod: pod)
+            #expect(Self.calls(metrics, "image_status") == 2, "a forgotten image is asked for again")
+        }
+    }
+
+    @Test func anImageRemovedMeanwhileIsFoundGoneOnceForgotten() async throws {
+        try await Self.withPuller { node, puller, _ in
+            let pod = Fixtures.pod()
+            let id = try await puller.ensure(Self.container("Never"), pod: pod)
+            _ = try await node.ctl(["rmi", KubeletTestNode.image])
+            // Within the moment the image is still taken as present (its CreateContainer would
+            // fail, and the sync forget it) ...
+            #expect(try await puller.ensure(Self.container("Never"), pod: pod) == id)
+            // ... after which the runtime is asked, and the pull policy speaks.
+            puller.forget(KubeletTestNode.image)
+            await #expect {
+                _ = try await puller.ensure(Self.container("Never"), pod: pod)
+            } throws: { error in
+                (error as? ImagePuller.Failure)?.reason == "ErrImageNeverPull"
+            }
+        }
+    }
+}
