@@ -73,7 +73,8 @@ public final class Kubelet: Sendable {
         let syncer = PodSyncer(
             connection: connection, configs: configs, statuses: statuses, events: events,
             builder: PodStatusBuilder(runtimeName: version.runtimeName, hostIPs: hostIPs), world: world, metrics: metrics,
-            backoff: RestartBackoff(base: configuration.backoffBase, maximum: configuration.backoffMaximum))
+            backoff: RestartBackoff(base: configuration.backoffBase, maximum: configuration.backoffMaximum),
+            imagePresence: ImagePresence(freshness: configuration.imagePresenceFreshness))
         let workers = PodWorkers(syncer: syncer, resyncInterval: configuration.syncFrequency, log: log) { [self] work in
             await finishedTerminating(work)
         }

@@ -67,4 +67,39 @@ import Testing
             }
         }
     }
+
+    @Test func aContainerThatCannotBeCreatedBecauseItsImageWentMakesTheKubeletAskAgain() async throws {
+        try await KubeletTestNode.with { node in
+            var configuration = node.configuration
+            // Long enough that only the failed create can make the kubelet ask again.
+            configuration.imagePresenceFreshness = .seconds(300)
+            await node.startKubelet(configuration)
+            _ = try await node.client.create(node.pod("first", "exec sleep 60", grace: 0), namespace: "default")
+            _ = try await node.waitForPod("first") { $0.status?.phase == "Running" }
+            try await node.client.delete(Pod.self, name: "first", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
+            #expect(try await node.waitUntilGone("first", limit: .seconds(15)))
+            // The image can go once no container of it is left.
+            let deadline = ContinuousClock.now + .seconds(15)
+            while try await !node.ctl(["ps", "-a", "-q"]).isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            _ = try await node.ctl(["rmi", KubeletTestNode.image])
+
+            var second = node.pod("second", "exec sleep 60", grace: 0)
+            second.spec?.containers[0].imagePullPolicy = "Never"
+            _ = try await node.client.create(second, namespace: "default")
+            // Taken as present, the image fails the create; forgotten, it is asked for and the
+            // pull policy answers.
+            let refused = try await node.waitForPod("second", limit: .seconds(20)) {
+                $0.status?.containerStatuses?.first?.state?.waiting?.reason == "ErrImageNeverPull"
+            }
+            #expect(refused.status?.phase == "Pending")
+            let failedCreate = { (event: Event) in event.reason == "Failed" && (event.message ?? "").hasPrefix("Error: ") }
+            let seen = try await events(in: node.client, { $0.involvedObject.name == "second" }) { seen in
+                seen.contains(where: failedCreate) && seen.contains { $0.reason == "ErrImageNeverPull" }
+            }
+            #expect(seen.contains(where: failedCreate), "the create failed first")
+            #expect(seen.contains { $0.reason == "ErrImageNeverPull" })
+        }
+    }
 }

@@ -31,6 +31,9 @@ public struct KubeletConfiguration: Sendable {
     public var relistPeriod: Duration = .seconds(5)
     public var backoffBase: Duration = .seconds(10)
     public var backoffMaximum: Duration = .seconds(300)
+    /// How long an image the runtime said it holds is taken as present (`ImagePresence`). Not a
+    /// flag or a field of the file: tests lengthen it to make an image's removal within it certain.
+    public var imagePresenceFreshness: Duration = .seconds(1)
     /// The cgroup under which pod cgroups go (`kubepods`, split by QoS class).
     public var cgroupRoot = "/kubepods"
     /// `node.kubernetes.io/instance-type`, only when given.

@@ -44,7 +44,8 @@ final class PodSyncer: Sendable {
     static let retryAfterFailure: Duration = .seconds(2)
 
     init(connection: RuntimeConnection, configs: RuntimeConfigs, statuses: StatusManager, events: EventRecorder,
-         builder: PodStatusBuilder, world: PodWorld, metrics: KubeletMetrics, backoff: RestartBackoff) {
+         builder: PodStatusBuilder, world: PodWorld, metrics: KubeletMetrics, backoff: RestartBackoff,
+         imagePresence: ImagePresence = ImagePresence()) {
         self.connection = connection
         self.observation = RuntimeObservation(connection: connection)
         self.configs = configs
@@ -55,7 +56,7 @@ final class PodSyncer: Sendable {
         self.metrics = metrics
         self.backoff = Mutex(backoff)
         // Image pulls back off on the same schedule, per image.
-        self.images = ImagePuller(connection: connection, events: events, backoff: backoff, starts: starts)
+        self.images = ImagePuller(connection: connection, events: events, backoff: backoff, starts: starts, presence: imagePresence)
         self.probes = ProbeManager(prober: Prober(connection: connection), events: events)
     }
 
