@@ -5,15 +5,6 @@ import Testing
 /// Starts on one image, through a real runtime: the runtime is asked whether it holds the image
 /// once for a burst of them, and again once a start forgets it.
 @Suite(.serialized) struct ImagePullerNodeTests {
-    /// How many CRI calls of `operation` the kubelet's connection made so far.
-    static func calls(_ metrics: KubeletMetrics, _ operation: String) -> Int {
-        var text: [UInt8] = []
-        metrics.registry.emit(into: &text)
-        let series = "kubelet_runtime_operations_total{operation_type=\"\(operation)\"} "
-        let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(series) }
-        return line.flatMap { Int($0.dropFirst(series.count)) } ?? 0
-    }
-
     static func withPuller(_ body: (KubeletTestNode, ImagePuller, KubeletMetrics) async throws -> Void) async throws {
         try await KubeletTestNode.with { node in
             let metrics = KubeletMetrics(nodeName: KubeletTestNode.nodeName)
@@ -43,10 +34,10 @@ import Testing
             var ids: Set<String> = []
             for _ in 0..<5 { ids.insert(try await puller.ensure(Self.container("IfNotPresent"), pod: pod)) }
             #expect(ids.count == 1 && ids.first?.hasPrefix("sha256:") == true, "every start gets the image's ID")
-            #expect(Self.calls(metrics, "image_status") == 1, "five starts, one question")
+            #expect(metrics.runtimeCalls("image_status") == 1, "five starts, one question")
             puller.forget(KubeletTestNode.image)
             _ = try await puller.ensure(Self.container("IfNotPresent"), pod: pod)
-            #expect(Self.calls(metrics, "image_status") == 2, "a forgotten image is asked for again")
+            #expect(metrics.runtimeCalls("image_status") == 2, "a forgotten image is asked for again")
         }
     }
 

@@ -103,13 +103,7 @@ struct KubeletNodeTests {
             // No periodic sync of the first pod in between: each of those asks for its statuses.
             configuration.syncFrequency = .seconds(120)
             let kubelet = await node.startKubelet(configuration)
-            func calls(_ operation: String) -> Int {
-                var text: [UInt8] = []
-                kubelet.metrics.registry.emit(into: &text)
-                let series = "kubelet_runtime_operations_total{operation_type=\"\(operation)\"} "
-                let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(series) }
-                return line.flatMap { Int($0.dropFirst(series.count)) } ?? 0
-            }
+            let calls = kubelet.metrics.runtimeCalls
             // The first start shows the kubelet that the runtime's events carry statuses.
             _ = try await node.client.create(node.pod("first", "exec sleep 60", grace: 1), namespace: "default")
             _ = try await node.waitForPod("first") { $0.status?.phase == "Running" }
