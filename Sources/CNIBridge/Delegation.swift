@@ -16,7 +16,7 @@ import Glibc
 public enum Delegation {
     /// Finds `type` in the CNI_PATH folders, as the spec tells plugins to find delegates.
     public static func locate(_ type: String, in path: [String]) throws(CNIError) -> String {
-        try PluginExecutor(pluginDirectories: path).locate(type)
+        try PluginExecutor.locate(type, in: path)
     }
 
     /// Runs a delegated plugin with this process's CNI_* variables (the command replaced) and the

@@ -21,15 +21,25 @@ public struct PluginExecutor: Sendable {
     /// A command the plugin runs under, such as `ip netns exec NODE`, for a caller that is not
     /// itself in the node's network namespace. Empty: run the plugin directly.
     public var wrapper: [String]
+    /// What every plugin inherits besides its `CNI_*` variables: this process's environment when
+    /// the executor was made.
+    public var inherited: InheritedEnvironment
 
-    public init(pluginDirectories: [String], timeout: Duration = .seconds(60), wrapper: [String] = []) {
+    public init(pluginDirectories: [String], timeout: Duration = .seconds(60), wrapper: [String] = [],
+                inherited: InheritedEnvironment = .current()) {
         self.pluginDirectories = pluginDirectories
         self.timeout = timeout
         self.wrapper = wrapper
+        self.inherited = inherited
     }
 
     /// The executable of plugin `type`, or a CNI error naming the folders searched.
     public func locate(_ type: String) throws(CNIError) -> String {
+        try Self.locate(type, in: pluginDirectories)
+    }
+
+    /// The executable of plugin `type` in `pluginDirectories`, or a CNI error naming them.
+    public static func locate(_ type: String, in pluginDirectories: [String]) throws(CNIError) -> String {
         guard !type.isEmpty, !type.contains("/") else {
             throw CNIError(.invalidNetworkConfig, "plugin type '\(type)' is not a plain executable name")
         }
@@ -44,12 +54,12 @@ public struct PluginExecutor: Sendable {
     /// plugin named) or one that quotes its stderr.
     public func run(_ type: String, command: PluginEnvironment.Command, environment: [String: String], stdin: Data) async throws(CNIError) -> Data {
         let executable = try locate(type)
-        var variables: [Subprocess.Environment.Key: String?] = ["CNI_COMMAND": command.rawValue,
-                                                                "CNI_PATH": pluginDirectories.joined(separator: ":")]
-        for (key, value) in environment { variables[Subprocess.Environment.Key(stringLiteral: key)] = value }
+        var variables = environment
+        variables["CNI_COMMAND"] = command.rawValue
+        variables["CNI_PATH"] = pluginDirectories.joined(separator: ":")
         let argv = wrapper + [executable]
         let timedOut = TimeoutFlag()
-        let result: ExecutionResult<Task<Void, any Error>, StringOutput<UTF8>, StringOutput<UTF8>>
+        let result: ExecutionResult<Task<Void, any Error>, BytesOutput, StringOutput<UTF8>>
         do {
             // A wrapper given by name is found on PATH first (swift-subprocess would try a spawn
             // per PATH folder).
@@ -57,9 +67,9 @@ public struct PluginExecutor: Sendable {
             result = try await Subprocess.run(
                 .path(program),
                 arguments: Arguments(Array(argv.dropFirst())),
-                environment: .inherit.updating(variables),
+                environment: .custom(inherited.entries(overriding: variables)),
                 input: .inputWriter,
-                output: .string(limit: 4 << 20),
+                output: .bytes(limit: 4 << 20),
                 error: .string(limit: 1 << 20)
             ) { execution in
                 let limit = timeout
@@ -82,13 +92,13 @@ public struct PluginExecutor: Sendable {
         if timedOut.isSet {
             throw CNIError(.tryAgainLater, "plugin \(type) \(command.rawValue) did not finish within \(timeout) and was killed")
         }
-        let stdout = Data(result.standardOutput.utf8)
+        let stdout = Data(result.standardOutput)
         if result.terminationStatus.isSuccess { return stdout }
         if let error = try? JSONDecoder().decode(CNIError.self, from: stdout) {
             throw CNIError(error.code, "plugin \(type) \(command.rawValue): \(error.message)", details: error.details)
         }
         throw CNIError(.delegateFailed,
-                       "plugin \(type) \(command.rawValue) ended with \(result.terminationStatus): \(result.standardError)\(result.standardOutput)")
+                       "plugin \(type) \(command.rawValue) ended with \(result.terminationStatus): \(result.standardError)\(String(decoding: stdout, as: UTF8.self))")
     }
 }
 

@@ -7,11 +7,13 @@ import SwiftletJSON
 /// The pod network through CNI, as any CNI runtime drives it: the first configuration list in
 /// the CNI config folder, its plugins found in the bin folders, results cached as libcni does.
 public struct SandboxNetwork: Sendable {
-    public var configDirectory: String
-    public var binDirectories: [String]
-    public var cacheDirectory: String
+    public let configDirectory: String
+    public let binDirectories: [String]
+    public let cacheDirectory: String
     /// A command plugins run under (tests: `ip netns exec <node>`); empty in production.
-    public var wrapper: [String]
+    public let wrapper: [String]
+    /// One executor for every call: it takes the environment the plugins inherit once.
+    let executor: PluginExecutor
 
     public init(configDirectory: String = "/etc/cni/net.d", binDirectories: [String] = ["/opt/cni/bin"],
                 cacheDirectory: String = "/var/lib/cni", wrapper: [String] = []) {
@@ -19,13 +21,13 @@ public struct SandboxNetwork: Sendable {
         self.binDirectories = binDirectories
         self.cacheDirectory = cacheDirectory
         self.wrapper = wrapper
+        executor = PluginExecutor(pluginDirectories: binDirectories, wrapper: wrapper)
     }
 
     /// The network pods join now; nil while the folder holds no configuration.
     public func network() throws(CNIError) -> CNINetwork? {
         guard let list = try NetworkConfigList.first(in: configDirectory) else { return nil }
-        return CNINetwork(list: list, executor: PluginExecutor(pluginDirectories: binDirectories, wrapper: wrapper),
-                          cacheDirectory: cacheDirectory)
+        return CNINetwork(list: list, executor: executor, cacheDirectory: cacheDirectory)
     }
 
     /// NetworkReady's reason when the network is not usable, or nil when it is.
