@@ -17,7 +17,9 @@ public struct ResultCache: Sendable {
         directory = cacheDirectory + "/results"
     }
 
-    struct Entry: Codable {
+    /// One file's content. Written and read with the result as `CNIResult` itself: going through
+    /// `JSONValue` meant encoding and decoding it once more on each ADD and DEL.
+    struct Entry<Result: Codable>: Codable {
         var kind = "cniCacheV1"
         let containerId: String
         let ifName: String
@@ -27,7 +29,17 @@ public struct ResultCache: Sendable {
         let capabilityArgs: [String: JSONValue]
         /// The configuration list the attachment was made with, base64 as libcni writes it.
         let config: String
-        let result: JSONValue
+        let result: Result
+    }
+
+    /// An entry without its result, which GC's listing does not need.
+    struct Listing: Decodable {
+        let containerId: String
+        let ifName: String
+        let networkName: String
+        let netns: String
+        let cniArgs: [[String]]
+        let capabilityArgs: [String: JSONValue]
     }
 
     func path(network: String, containerID: String, ifname: String) -> String {
@@ -37,11 +49,11 @@ public struct ResultCache: Sendable {
     func save(_ result: CNIResult, list: NetworkConfigList, attachment: RuntimeAttachment) throws(CNIError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let entry = Entry(
+            let entry = Entry<CNIResult>(
                 containerId: attachment.containerID, ifName: attachment.ifname, networkName: list.name, netns: attachment.netns,
                 cniArgs: attachment.args.sorted { $0.key < $1.key }.map { [$0.key, $0.value] },
                 capabilityArgs: attachment.capabilityArgs, config: list.bytes.base64EncodedString(),
-                result: try JSONValue(encoding: result))
+                result: result)
             let target = path(network: list.name, containerID: attachment.containerID, ifname: attachment.ifname)
             // Written beside and renamed: a crash never leaves half an entry. Not flushed, as
             // libcni does not flush it: after a power loss the attachments it describes are gone.
@@ -52,9 +64,7 @@ public struct ResultCache: Sendable {
     }
 
     func result(network: String, containerID: String, ifname: String) -> CNIResult? {
-        entry(at: path(network: network, containerID: containerID, ifname: ifname)).flatMap { entry in
-            (try? JSONEncoder().encode(entry.result)).flatMap { try? JSONDecoder().decode(CNIResult.self, from: $0) }
-        }
+        decoded(Entry<CNIResult>.self, at: path(network: network, containerID: containerID, ifname: ifname))?.result
     }
 
     func remove(network: String, containerID: String, ifname: String) {
@@ -64,7 +74,7 @@ public struct ResultCache: Sendable {
     /// Every cached attachment of one network.
     func attachments(network: String) -> [RuntimeAttachment] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix(network + "-") }.compactMap { entry(at: directory + "/" + $0) }
+        return names.filter { $0.hasPrefix(network + "-") }.compactMap { decoded(Listing.self, at: directory + "/" + $0) }
             .filter { $0.networkName == network }
             .map { entry in
                 RuntimeAttachment(
@@ -74,7 +84,7 @@ public struct ResultCache: Sendable {
             }
     }
 
-    private func entry(at path: String) -> Entry? {
-        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(Entry.self, from: $0) }
+    private func decoded<Content: Decodable>(_ type: Content.Type, at path: String) -> Content? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(type, from: $0) }
     }
 }
