@@ -188,8 +188,8 @@ extension PodRuntime {
     }
 
     nonisolated func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count)
-        return String(cString: buffer)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        buffer.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count - 1) }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
