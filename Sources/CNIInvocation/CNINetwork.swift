@@ -90,9 +90,9 @@ public struct CNINetwork: Sendable {
             .object(["containerID": .string($0.containerID), "ifname": .string($0.ifname)])
         })
         for plugin in list.plugins {
-            var config = try object(try configuration(plugin, previous: nil, attachment: nil))
+            var config = try members(plugin, previous: nil, attachment: nil)
             config["cni.dev/valid-attachments"] = attachments
-            _ = try await executor.run(type(of: plugin), command: .gc, environment: [:], stdin: try encode(.object(config)))
+            _ = try await executor.run(type(of: plugin), command: .gc, environment: [:], stdin: encode(.object(config)))
         }
     }
 
@@ -117,6 +117,11 @@ public struct CNINetwork: Sendable {
     /// The plugin's own configuration plus `name`, `cniVersion`, `prevResult` (written in the
     /// list's version) and `runtimeConfig` holding only the capabilities the plugin declared.
     func configuration(_ plugin: JSONValue, previous: CNIResult?, attachment: RuntimeAttachment?) throws(CNIError) -> Data {
+        encode(.object(try members(plugin, previous: previous, attachment: attachment)))
+    }
+
+    /// The members of that configuration, for a caller that adds its own (GC).
+    func members(_ plugin: JSONValue, previous: CNIResult?, attachment: RuntimeAttachment?) throws(CNIError) -> [String: JSONValue] {
         guard case .object(var config) = plugin else {
             throw CNIError(.invalidNetworkConfig, "\(list.source): a plugin configuration is not an object")
         }
@@ -136,21 +141,10 @@ public struct CNINetwork: Sendable {
             }
             if !runtimeConfig.isEmpty { config["runtimeConfig"] = .object(runtimeConfig) }
         }
-        return try encode(.object(config))
+        return config
     }
 
-    func object(_ data: Data) throws(CNIError) -> [String: JSONValue] {
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw CNIError(.decodingFailure, "a generated configuration is not an object")
-        }
-        return object
-    }
-
-    func encode(_ value: JSONValue) throws(CNIError) -> Data {
-        do {
-            return try JSONEncoder().encode(value)
-        } catch {
-            throw CNIError(.ioFailure, "cannot encode a plugin configuration: \(error)")
-        }
+    func encode(_ value: JSONValue) -> Data {
+        Data(value.serialized)
     }
 }

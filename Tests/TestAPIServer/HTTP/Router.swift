@@ -39,7 +39,7 @@ struct Router: Sendable {
     }
 
     static func encode(_ value: JSONValue) -> [UInt8] {
-        (try? Array(JSONEncoder().encode(value))) ?? Array("{}".utf8)
+        value.serialized
     }
 
     static func status(_ error: APIError) -> JSONValue {
