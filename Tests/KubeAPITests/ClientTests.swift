@@ -137,6 +137,28 @@ struct ClientTests {
         }
     }
 
+    @Test("a patch whose reply is discarded still takes, and its failures are still typed errors")
+    func patchDiscardingTheReply() async throws {
+        try await withAPIServer(tune: { $0.maxRetries = 0 }) { server, client in
+            _ = try await client.create(boundPod("quiet"))
+            try await client.patchDiscardingReply(Pod.self, name: "quiet", namespace: "default",
+                                                  patch: Patch(.merge, json: #"{"status":{"phase":"Running"}}"#), subresource: "status")
+            #expect(try await client.get(Pod.self, name: "quiet", namespace: "default").status?.phase == "Running")
+            let missing = await apiError {
+                try await client.patchDiscardingReply(Pod.self, name: "absent", namespace: "default",
+                                                      patch: Patch(.merge, json: #"{"status":{"phase":"Running"}}"#), subresource: "status")
+            }
+            #expect(missing?.reason == .notFound)
+            server.faults.fail(next: 1, code: 500, reason: "InternalError")
+            let failed = await apiError {
+                try await client.patchDiscardingReply(Pod.self, name: "quiet", namespace: "default",
+                                                      patch: Patch(.merge, json: #"{"status":{"phase":"Failed"}}"#), subresource: "status")
+            }
+            #expect(failed?.reason == .internalError)
+            #expect(try await client.get(Pod.self, name: "quiet", namespace: "default").status?.phase == "Running")
+        }
+    }
+
     @Test func errorsMapToTypedReasons() async throws {
         try await withAPIServer(tune: { $0.maxRetries = 0 }) { server, client in
             let missing = await apiError { _ = try await client.get(Pod.self, name: "missing", namespace: "default") }

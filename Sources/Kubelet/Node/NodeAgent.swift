@@ -63,7 +63,7 @@ final class NodeAgent: Sendable {
     func patchStatus(_ status: NodeStatus) async throws(KubeAPIError) {
         struct Body: Encodable { var status: NodeStatus }
         let body = (try? JSONEncoder().encode(Body(status: status))) ?? Data()
-        _ = try await client.patch(Node.self, name: name, patch: Patch(.merge, body: Array(body)), subresource: "status")
+        try await client.patchDiscardingReply(Node.self, name: name, patch: Patch(.merge, body: Array(body)), subresource: "status")
         reported.withLock { $0 = (status, .now) }
     }
 

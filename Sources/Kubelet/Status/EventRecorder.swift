@@ -105,7 +105,7 @@ public final class EventRecorder: Sendable {
             }
             if let aggregate = repeated {
                 let patch = #"{"count":\#(aggregate.count),"lastTimestamp":"\#(now)"}"#
-                if (try? await client.patch(Event.self, name: aggregate.name, namespace: aggregate.namespace, patch: Patch(.merge, json: patch))) != nil {
+                if (try? await client.patchDiscardingReply(Event.self, name: aggregate.name, namespace: aggregate.namespace, patch: Patch(.merge, json: patch))) != nil {
                     continue
                 }
             }

@@ -171,7 +171,7 @@ public final class StatusManager: Sendable {
         }
         let encoder = JSONEncoder()
         let body = (try? encoder.encode(Body(metadata: .init(uid: target.uid), status: entry.status))) ?? Data()
-        _ = try await client.patch(Pod.self, name: target.key.name, namespace: target.key.namespace, patch: Patch(.merge, body: Array(body)), subresource: "status")
+        try await client.patchDiscardingReply(Pod.self, name: target.key.name, namespace: target.key.namespace, patch: Patch(.merge, body: Array(body)), subresource: "status")
     }
 
     func writeSnapshot() {
