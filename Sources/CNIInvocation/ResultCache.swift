@@ -32,14 +32,10 @@ public struct ResultCache: Sendable {
         let result: Result
     }
 
-    /// An entry without its result, which GC's listing does not need.
-    struct Listing: Decodable {
-        let containerId: String
-        let ifName: String
-        let networkName: String
-        let netns: String
-        let cniArgs: [[String]]
-        let capabilityArgs: [String: JSONValue]
+    /// A result GC's listing does not need: whatever is there is skipped.
+    struct Skipped: Codable {
+        init(from decoder: any Decoder) throws {}
+        func encode(to encoder: any Encoder) throws {}
     }
 
     func path(network: String, containerID: String, ifname: String) -> String {
@@ -74,7 +70,7 @@ public struct ResultCache: Sendable {
     /// Every cached attachment of one network.
     func attachments(network: String) -> [RuntimeAttachment] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix(network + "-") }.compactMap { decoded(Listing.self, at: directory + "/" + $0) }
+        return names.filter { $0.hasPrefix(network + "-") }.compactMap { decoded(Entry<Skipped>.self, at: directory + "/" + $0) }
             .filter { $0.networkName == network }
             .map { entry in
                 RuntimeAttachment(
