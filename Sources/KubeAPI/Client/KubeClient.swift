@@ -207,8 +207,8 @@ public final class KubeClient: Sendable {
 
     // MARK: Requests
 
-    /// A reply we do not need (delete answers with the object or a Status).
-    /// A reply no one reads: a 2xx answer is taken as it is, unparsed.
+    /// A reply no one reads (delete answers with the object or a Status; a status write with the
+    /// object): a 2xx answer is taken as it is, unparsed.
     struct Discarded: Decodable {}
 
     func encode(_ value: some Encodable, path: ResourcePath) throws(KubeAPIError) -> [UInt8] {
